@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+
+from conventions.models import Utilisateur
+from tarifs.chargement import grille_charger_fichier
+from tarifs.selectors import _construire
+
+FICHIER_GRILLE = Path(settings.BASE_DIR) / "tarifs" / "data" / "grille-2024-14.toml"
+
+
+@pytest.fixture(scope="session")
+def instantane_2024_14(django_db_setup, django_db_blocker):
+    """La grille 2024/14 chargée depuis son fichier, figée en instantané pur.
+
+    Le chargement est annulé aussitôt : seul l'instantané (sans base) demeure.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        grille = grille_charger_fichier(FICHIER_GRILLE).grille
+        instantane = _construire(grille)
+        transaction.set_rollback(True)
+    return instantane
+
+
+@pytest.fixture
+def grille_2024_14(db):
+    return grille_charger_fichier(FICHIER_GRILLE).grille
+
+
+@pytest.fixture
+def alice_agent(db):
+    return Utilisateur.objects.create_user(
+        "alice@cdg62.fr", "mot-de-passe-alice", role=Utilisateur.Role.AGENT
+    )
+
+
+@pytest.fixture
+def admin_user(db):
+    return Utilisateur.objects.create_superuser("admin@cdg62.fr", "mot-de-passe-admin")
+
+
+@pytest.fixture
+def charlie_portail(db):
+    return Utilisateur.objects.create_user(
+        "charlie@mairie.fr", "mot-de-passe-charlie", role=Utilisateur.Role.PORTAIL
+    )
