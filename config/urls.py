@@ -7,6 +7,8 @@ urlpatterns = [
     path("", conventions_views.accueil, name="accueil"),
     path("sante", conventions_views.sante, name="sante"),
     path("", include("conventions.urls_auth")),
+    path("gestion/devis/", include("devis.urls_gestion")),
+    path("gestion/", include("conventions.urls_gestion")),
     path("api/", include("tarifs.urls_api")),
     path("admin/", admin.site.urls),
 ]

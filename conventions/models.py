@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.files.storage import FileSystemStorage
 from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from tarifs.models import Emetteur
 
 
 class UtilisateurManager(BaseUserManager):
@@ -110,6 +116,8 @@ class Collectivite(models.Model):
     categorie_forcee_motif = models.TextField("motif du forçage", blank=True)
     creee_le = models.DateTimeField("créée le", auto_now_add=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = "collectivité"
         verbose_name_plural = "collectivités"
@@ -127,3 +135,213 @@ class Collectivite(models.Model):
 
     def __str__(self) -> str:
         return self.nom
+
+    @property
+    def liste_emails(self) -> list[str]:
+        return [e.strip() for e in self.emails_contact.split(",") if e.strip()]
+
+
+class Organisme(models.Model):
+    """Une partie qui émet des devis et signe les conventions (CDG 62, La Fibre).
+
+    Les faits absents de la délibération restent vides et s'affichent « à
+    compléter » : ils se renseignent dans l'administration, jamais inventés.
+    """
+
+    emetteur = models.CharField(
+        "émetteur", max_length=10, choices=Emetteur.choices, unique=True
+    )
+    nom = models.CharField(max_length=200)
+    statut_juridique = models.CharField("statut juridique", max_length=200, blank=True)
+    adresse = models.CharField(max_length=300, blank=True)
+    code_postal = models.CharField("code postal", max_length=5, blank=True)
+    ville = models.CharField(max_length=100, blank=True)
+    siret = models.CharField("SIRET", max_length=14, blank=True)
+    email = models.EmailField("adresse électronique", blank=True)
+    telephone = models.CharField("téléphone", max_length=20, blank=True)
+    logo = models.ImageField(upload_to="logos/", blank=True)
+    signataire_nom = models.CharField("nom du signataire", max_length=200, blank=True)
+    signataire_qualite = models.CharField(
+        "qualité du signataire", max_length=200, blank=True
+    )
+    mention_tva = models.CharField(
+        "mention TVA",
+        max_length=300,
+        blank=True,
+        help_text="Ex. « TVA non applicable, art. 256 B du CGI » — à fixer par "
+        "l'émetteur.",
+    )
+    prefixe_numero = models.CharField(
+        "préfixe des numéros de devis", max_length=20, unique=True
+    )
+    validite_jours = models.PositiveSmallIntegerField(
+        "validité des devis (jours)", default=90
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "organisme émetteur"
+        verbose_name_plural = "organismes émetteurs"
+        ordering = ["emetteur"]
+
+    def __str__(self) -> str:
+        return self.nom
+
+
+class Adhesion(models.Model):
+    """Rattachement d'un utilisateur du portail à une collectivité."""
+
+    class Role(models.TextChoices):
+        CONSULTATION = "consultation", "Consultation"
+        SIGNATAIRE = "signataire", "Signataire (peut accepter un devis)"
+
+    utilisateur = models.ForeignKey(
+        Utilisateur, on_delete=models.CASCADE, related_name="adhesions"
+    )
+    collectivite = models.ForeignKey(
+        Collectivite, on_delete=models.CASCADE, related_name="adhesions"
+    )
+    role = models.CharField(
+        "rôle", max_length=15, choices=Role.choices, default=Role.CONSULTATION
+    )
+    creee_le = models.DateTimeField("créée le", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "rattachement"
+        verbose_name_plural = "rattachements"
+        ordering = ["collectivite__nom", "utilisateur__email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["utilisateur", "collectivite"],
+                name="adhesion_unique",
+                violation_error_message=(
+                    "Cet utilisateur est déjà rattaché à cette collectivité."
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.utilisateur.email} — {self.collectivite} ({self.get_role_display()})"
+
+
+# Les scans signés ne sont jamais servis comme des fichiers publics : ils vivent
+# hors de MEDIA_ROOT et passent par une vue qui vérifie l'accès.
+stockage_prive = FileSystemStorage(location=settings.PRIVATE_STORAGE_ROOT)
+
+
+def _chemin_scan(instance, nom: str) -> str:
+    return f"conventions/{instance.collectivite_id}/convention-{instance.pk}-signee.pdf"
+
+
+class Convention(models.Model):
+    """Convention tripartite collectivité · La Fibre Numérique 59-62 · CDG 62."""
+
+    class Statut(models.TextChoices):
+        BROUILLON = "brouillon", "Brouillon"
+        EN_SIGNATURE = "en_signature", "En signature"
+        SIGNEE = "signee", "Signée (en vigueur)"
+        RESILIEE = "resiliee", "Résiliée"
+        EXPIREE = "expiree", "Expirée"
+
+    collectivite = models.ForeignKey(
+        Collectivite, on_delete=models.PROTECT, related_name="conventions"
+    )
+    statut = models.CharField(
+        max_length=15, choices=Statut.choices, default=Statut.BROUILLON
+    )
+    grille = models.ForeignKey(
+        "tarifs.GrilleTarifaire",
+        on_delete=models.PROTECT,
+        verbose_name="grille tarifaire annexée",
+        related_name="+",
+    )
+    date_effet = models.DateField("date d'effet", null=True, blank=True)
+    date_fin = models.DateField("date de fin", null=True, blank=True)
+    scan = models.FileField(
+        "convention signée (PDF)",
+        storage=stockage_prive,
+        upload_to=_chemin_scan,
+        blank=True,
+    )
+    scan_sha256 = models.CharField("SHA-256 du scan", max_length=64, blank=True)
+    scan_depose_le = models.DateTimeField("scan déposé le", null=True, blank=True)
+    resiliation_date = models.DateField("date de résiliation", null=True, blank=True)
+    resiliation_motif = models.TextField("motif de résiliation", blank=True)
+    creee_le = models.DateTimeField("créée le", auto_now_add=True)
+    creee_par = models.ForeignKey(
+        Utilisateur, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "convention"
+        verbose_name_plural = "conventions"
+        ordering = ["-creee_le"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collectivite"],
+                condition=Q(statut="signee"),
+                name="convention_une_en_vigueur_par_collectivite",
+                violation_error_message=(
+                    "Une convention est déjà en vigueur pour cette collectivité."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["collectivite"],
+                condition=Q(statut__in=["brouillon", "en_signature"]),
+                name="convention_une_en_preparation_par_collectivite",
+                violation_error_message=(
+                    "Une convention est déjà en préparation pour cette collectivité."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(statut="resiliee")
+                | (Q(resiliation_date__isnull=False) & ~Q(resiliation_motif="")),
+                name="convention_resiliation_motivee",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Convention n°{self.pk} — {self.collectivite}"
+
+
+class Signature(models.Model):
+    """Signature de l'une des trois parties, dans n'importe quel ordre."""
+
+    class Partie(models.TextChoices):
+        COLLECTIVITE = "collectivite", "La collectivité"
+        FIBRE = "fibre", "La Fibre Numérique 59-62"
+        CDG = "cdg", "Le CDG 62"
+
+    convention = models.ForeignKey(
+        Convention, on_delete=models.CASCADE, related_name="signatures"
+    )
+    partie = models.CharField(max_length=15, choices=Partie.choices)
+    signataire_nom = models.CharField("nom du signataire", max_length=200)
+    signataire_qualite = models.CharField("qualité du signataire", max_length=200)
+    date = models.DateField("date de signature")
+    enregistree_par = models.ForeignKey(
+        Utilisateur, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    enregistree_le = models.DateTimeField("enregistrée le", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "signature"
+        verbose_name_plural = "signatures"
+        ordering = ["convention", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["convention", "partie"],
+                name="signature_une_par_partie",
+                violation_error_message="Cette partie a déjà signé la convention.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_partie_display()} : {self.signataire_nom} ({self.date:%d/%m/%Y})"

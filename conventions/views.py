@@ -3,14 +3,16 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 
 
 @login_required
 def accueil(request):
     """Chacun est envoyé de son côté : back office pour les agents, portail sinon."""
-    return render(request, "accueil.html")
+    if request.user.est_agent:
+        return redirect("gestion:tableau_de_bord")
+    return redirect("/portail/")
 
 
 @never_cache

@@ -5,7 +5,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from conventions import demo as demo_conventions
 from conventions.models import Utilisateur
+from devis import demo as demo_devis
 
 COMPTES_DEMO = [
     # (adresse, mot de passe, rôle, superutilisateur, prénom, nom)
@@ -47,6 +49,8 @@ class Command(BaseCommand):
                 compte.is_active = True
                 compte.set_password(mot_de_passe)
                 compte.save()
+            demo_conventions.charger(self.stdout)
+            demo_devis.charger(self.stdout)
         self.stdout.write(self.style.SUCCESS("Données de démonstration chargées."))
         self.stdout.write("Comptes de démonstration :")
         for email, mot_de_passe, role, *_ in COMPTES_DEMO:

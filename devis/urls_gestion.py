@@ -1,0 +1,5 @@
+"""Devis dans le back office (``/gestion/devis/``)."""
+
+app_name = "devis"
+
+urlpatterns: list = []
