@@ -10,7 +10,7 @@ l'API ``/api/chiffrage`` et les formulaires de devis l'appellent tous deux.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -350,7 +350,11 @@ def _ligne_derivee(derivee: LigneDerivee, quantite: int) -> LigneChiffree:
 
 
 def totaliser(emetteur: str, lignes: list[LigneChiffree]) -> DevisChiffre:
-    """Les trois totaux d'un émetteur ; une ligne sur devis n'y entre pas."""
+    """Les trois totaux d'un émetteur.
+
+    Une ligne sur devis n'y entre qu'une fois son montant fixé par un agent ;
+    ``sur_devis`` signale qu'il reste au moins une ligne sans montant.
+    """
     lignes = sorted(lignes, key=lambda ligne: (ligne.ordre, ligne.code))
     unique = sum(
         (
@@ -374,7 +378,7 @@ def totaliser(emetteur: str, lignes: list[LigneChiffree]) -> DevisChiffre:
         total_unique=arrondi_centime(unique),
         total_annuel=arrondi_centime(annuel),
         total_premiere_annee=arrondi_centime(unique + annuel),
-        sur_devis=any(ligne.sur_devis for ligne in lignes),
+        sur_devis=any(ligne.sur_devis and ligne.montant is None for ligne in lignes),
     )
 
 
@@ -408,3 +412,24 @@ def chiffrer(
         categorie=categorie,
         devis=tuple(totaliser(e, par_emetteur[e]) for e in EMETTEURS),
     )
+
+
+def appliquer_prix_manuels(
+    chiffrage: Chiffrage, prix: dict[tuple[str, str], Decimal]
+) -> Chiffrage:
+    """Fixe le montant des lignes « sur devis » saisi par un agent.
+
+    ``prix`` associe (émetteur, code) au montant TTC de la ligne ; seules les
+    lignes sur devis sont concernées (un prix pour une autre ligne est ignoré).
+    La ligne garde son mode « sur devis » : le document dit d'où vient le prix.
+    """
+    devis = []
+    for d in chiffrage.devis:
+        lignes = []
+        for ligne in d.lignes:
+            montant = prix.get((d.emetteur, ligne.code))
+            if ligne.mode == MODE_SUR_DEVIS and montant is not None:
+                ligne = replace(ligne, montant=arrondi_centime(montant))
+            lignes.append(ligne)
+        devis.append(totaliser(d.emetteur, lignes))
+    return replace(chiffrage, devis=tuple(devis))

@@ -406,3 +406,25 @@ def test_totals_are_the_sums_of_their_lines(instantane_2024_14, demande, categor
         for ligne in devis.lignes:
             if ligne.montant is not None:
                 assert ligne.montant == ligne.montant.quantize(D("0.01"))
+
+
+def test_a_manual_price_completes_a_sur_devis_line(instantane_2024_14):
+    resultat = calcul.chiffrer(
+        instantane_2024_14,
+        [L("antivirus-mise-en-service", 25, intervention=True), L("nom-de-domaine", 1)],
+    )
+    assert resultat.pour("cdg").sur_devis
+    complete = calcul.appliquer_prix_manuels(
+        resultat,
+        {
+            ("cdg", "antivirus-mise-en-service"): D("420.5"),
+            ("fibre", "nom-de-domaine"): D(1),
+        },
+    )
+    cdg = complete.pour("cdg")
+    ligne = cdg.lignes[0]
+    assert (ligne.mode, ligne.montant) == ("sur_devis", D("420.50"))
+    assert not cdg.sur_devis
+    assert (cdg.total_unique, cdg.total_premiere_annee) == (D("420.50"), D("420.50"))
+    # Un prix manuel ne remplace jamais un tarif de la grille.
+    assert complete.pour("fibre").total_annuel == D("15.00")
