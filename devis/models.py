@@ -116,7 +116,7 @@ class Devis(models.Model):
     )
 
     # Numérotation : attribuée à l'émission, par émetteur et par année, sans trou.
-    # NULL tant que brouillon : plusieurs brouillons coexistent sous la contrainte unique.
+    # NULL tant que brouillon : les brouillons coexistent sous la contrainte unique.
     numero = models.CharField("numéro", max_length=40, null=True, blank=True)  # noqa: DJ001
     annee = models.PositiveSmallIntegerField("année", null=True, blank=True)
     sequence = models.PositiveIntegerField(null=True, blank=True)
