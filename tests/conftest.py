@@ -13,6 +13,12 @@ from tarifs.selectors import _construire
 FICHIER_GRILLE = Path(settings.BASE_DIR) / "tarifs" / "data" / "grille-2024-14.toml"
 
 
+@pytest.fixture(autouse=True)
+def sans_axes(request, settings):
+    """django-axes est coupé, sauf dans les tests marqués ``axes``."""
+    settings.AXES_ENABLED = "axes" in request.keywords
+
+
 @pytest.fixture(scope="session")
 def instantane_2024_14(django_db_setup, django_db_blocker):
     """La grille 2024/14 chargée depuis son fichier, figée en instantané pur.
