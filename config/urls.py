@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("conventions.urls_auth")),
     path("gestion/devis/", include("devis.urls_gestion")),
     path("gestion/", include("conventions.urls_gestion")),
+    path("portail/", include("conventions.urls_portail")),
     path("api/", include("tarifs.urls_api")),
     path("admin/", admin.site.urls),
 ]

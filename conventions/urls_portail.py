@@ -1,0 +1,5 @@
+"""Portail des secrétaires de mairie (``/portail/``)."""
+
+app_name = "portail"
+
+urlpatterns: list = []
