@@ -5,10 +5,10 @@ BIN    := $(VENV)/bin
 # Paquets Debian nécessaires : WeasyPrint (sous-ensembles de polices HarfBuzz,
 # une police) et, pour les tests de navigateur, chromium.
 PAQUETS_RUN  := libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
-PAQUETS_TEST := $(PAQUETS_RUN)
+PAQUETS_TEST := $(PAQUETS_RUN) chromium
 RUN_ENV := DEBUG=1
 
-.PHONY: run test systeme systeme-test install install-dev migrate demo lint format clean
+.PHONY: run serve test systeme systeme-test install install-dev migrate demo lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,15 @@ demo: migrate
 run: demo
 	@echo "Application servie sur http://127.0.0.1:8000 (Ctrl+C pour arrêter)"
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Production : gunicorn + WhiteNoise sur les réglages de production. SECRET_KEY,
+# DATABASE_URL, ALLOWED_HOSTS… viennent de l'environnement (voir README).
+serve: install systeme
+	@test -n "$$SECRET_KEY" || { echo "SECRET_KEY doit être défini (voir README, Déploiement)."; exit 1; }
+	STATIC_MANIFEST=1 $(BIN)/python manage.py collectstatic --noinput -v 0
+	STATIC_MANIFEST=1 $(BIN)/python manage.py migrate --noinput -v 0
+	STATIC_MANIFEST=1 $(BIN)/python manage.py charger_grille
+	STATIC_MANIFEST=1 $(BIN)/gunicorn config.wsgi:application --config config/gunicorn.conf.py
 
 test: install-dev systeme-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
