@@ -64,7 +64,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+# Surchargé seulement par le banc d'essai (vue « hello world » de comparaison).
+ROOT_URLCONF = env.str("ROOT_URLCONF", default="config.urls")
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
