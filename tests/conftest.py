@@ -17,6 +17,8 @@ FICHIER_GRILLE = Path(settings.BASE_DIR) / "tarifs" / "data" / "grille-2024-14.t
 def sans_axes(request, settings):
     """django-axes est coupé, sauf dans les tests marqués ``axes``."""
     settings.AXES_ENABLED = "axes" in request.keywords
+    # Hachage rapide : les tests créent beaucoup de comptes.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")
