@@ -49,9 +49,12 @@ class Command(BaseCommand):
                 compte.is_active = True
                 compte.set_password(mot_de_passe)
                 compte.save()
-            demo_conventions.charger(self.stdout)
-            demo_devis.charger(self.stdout)
+            # Chaque module renvoie ses comptes (adresse, mot de passe, rôle).
+            comptes = list(demo_conventions.charger(self.stdout) or [])
+            comptes += list(demo_devis.charger(self.stdout) or [])
         self.stdout.write(self.style.SUCCESS("Données de démonstration chargées."))
         self.stdout.write("Comptes de démonstration :")
         for email, mot_de_passe, role, *_ in COMPTES_DEMO:
             self.stdout.write(f"  {email} / {mot_de_passe}  ({role.label})")
+        for email, mot_de_passe, description in comptes:
+            self.stdout.write(f"  {email} / {mot_de_passe}  ({description})")

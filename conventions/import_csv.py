@@ -1,0 +1,298 @@
+"""Import des collectivités depuis un fichier CSV « à la INSEE ».
+
+Colonnes reconnues (en-têtes sans souci de casse, d'accents ni de ponctuation) :
+``code commune`` (code INSEE), ``libellé`` (nom), ``population totale``,
+``SIREN`` et, en option, ``année`` (millésime de la population). Les autres
+colonnes sont ignorées. Séparateur ``;`` ou ``,`` (déduit de l'en-tête) ;
+encodage UTF-8 (avec ou sans BOM), à défaut Latin-1. Les lignes vides et celles
+qui commencent par ``#`` sont ignorées.
+
+Règles :
+
+- rapprochement d'une collectivité existante par code INSEE, sinon par SIREN ;
+  sinon création (type « commune ») ;
+- mise à jour des seuls champs fournis et différents ; une cellule vide ne
+  s'efface jamais sur une valeur connue ;
+- chaque ligne est traitée dans son propre point de sauvegarde : une ligne
+  rejetée (avec son numéro et la raison) n'empêche pas les autres ;
+- l'historique porte le motif « Import CSV ».
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from stdnum.exceptions import ValidationError as ErreurStdnum
+from stdnum.fr import siren as stdnum_siren
+
+from conventions.models import Collectivite
+
+MOTIF_HISTORIQUE = "Import CSV"
+
+# En-tête normalisé -> champ. La normalisation retire accents, casse et
+# ponctuation : « Libellé », « LIBELLE » et « libelle_commune » se valent.
+COLONNES = {
+    "code_insee": {
+        "code commune",
+        "code commune insee",
+        "code insee",
+        "code insee commune",
+        "codgeo",
+        "com",
+        "depcom",
+        "insee",
+    },
+    "nom": {
+        "libelle",
+        "libelle commune",
+        "libelle de la commune",
+        "nom",
+        "nom commune",
+        "nom de la commune",
+        "commune",
+    },
+    "population": {
+        "population totale",
+        "population",
+        "ptot",
+        "pop totale",
+        "population municipale",
+    },
+    "siren": {"siren", "numero siren", "n siren", "no siren", "code siren"},
+    "population_annee": {
+        "annee",
+        "annee population",
+        "annee de la population",
+        "millesime",
+    },
+}
+
+RE_INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+
+
+class FichierIllisible(Exception):
+    """Le fichier entier est refusé (en-tête, fichier vide) ; message en français."""
+
+
+@dataclass
+class RapportImport:
+    creees: int = 0
+    mises_a_jour: int = 0
+    inchangees: int = 0
+    rejets: list[tuple[int, str]] = field(default_factory=list)
+    colonnes_ignorees: list[str] = field(default_factory=list)
+
+    @property
+    def rejetees(self) -> int:
+        return len(self.rejets)
+
+    def resume(self) -> str:
+        return (
+            f"{self.creees} créée(s), {self.mises_a_jour} mise(s) à jour, "
+            f"{self.inchangees} inchangée(s), {self.rejetees} rejetée(s)."
+        )
+
+
+class LigneRejetee(Exception):
+    pass
+
+
+def _normaliser_entete(texte: str) -> str:
+    sans_accents = "".join(
+        c for c in unicodedata.normalize("NFKD", texte) if not unicodedata.combining(c)
+    )
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", sans_accents.lower()).split())
+
+
+def _decoder(contenu: bytes) -> str:
+    try:
+        return contenu.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return contenu.decode("latin-1")
+
+
+def _lignes_utiles(texte: str) -> list[tuple[int, str]]:
+    """(numéro de ligne dans le fichier, texte), sans lignes vides ni commentaires."""
+    return [
+        (numero, ligne)
+        for numero, ligne in enumerate(texte.splitlines(), start=1)
+        if ligne.strip() and not ligne.lstrip().startswith("#")
+    ]
+
+
+def _colonnes(entete: list[str]) -> tuple[dict[str, int], list[str]]:
+    positions: dict[str, int] = {}
+    ignorees = []
+    for index, titre in enumerate(entete):
+        cle = _normaliser_entete(titre)
+        champ = next((c for c, noms in COLONNES.items() if cle in noms), None)
+        if champ is None or champ in positions:
+            if titre.strip():
+                ignorees.append(titre.strip())
+            continue
+        positions[champ] = index
+    if "nom" not in positions:
+        raise FichierIllisible(
+            "Colonne « libellé » (nom de la collectivité) introuvable dans l'en-tête."
+        )
+    if "code_insee" not in positions and "siren" not in positions:
+        raise FichierIllisible(
+            "Il faut une colonne « code commune » (code INSEE) ou « SIREN » pour "
+            "rapprocher les collectivités."
+        )
+    return positions, ignorees
+
+
+def _sans_espaces(valeur: str) -> str:
+    return "".join(valeur.split())
+
+
+def _lire_ligne(
+    cellules: list[str], positions: dict[str, int], annee_defaut: int | None
+) -> dict:
+    """Valide une ligne ; renvoie les valeurs fournies (non vides) par champ."""
+
+    def cellule(champ: str) -> str:
+        index = positions.get(champ)
+        if index is None or index >= len(cellules):
+            return ""
+        return cellules[index].strip()
+
+    valeurs: dict = {}
+    nom = " ".join(cellule("nom").split())
+    if not nom:
+        raise LigneRejetee("nom manquant (colonne « libellé »)")
+    valeurs["nom"] = nom
+
+    code = _sans_espaces(cellule("code_insee")).upper()
+    if code:
+        if code.isdigit() and len(code) == 4:
+            code = "0" + code  # zéro initial perdu par un tableur
+        if not RE_INSEE.match(code):
+            raise LigneRejetee(f"code INSEE invalide « {cellule('code_insee')} »")
+        valeurs["code_insee"] = code
+
+    siren = _sans_espaces(cellule("siren"))
+    if siren:
+        try:
+            valeurs["siren"] = stdnum_siren.validate(siren)
+        except ErreurStdnum:
+            raise LigneRejetee(
+                f"SIREN invalide « {cellule('siren')} » (9 chiffres, clé de contrôle)"
+            ) from None
+
+    if "code_insee" not in valeurs and "siren" not in valeurs:
+        raise LigneRejetee("ni code INSEE ni SIREN : rapprochement impossible")
+
+    population = _sans_espaces(cellule("population"))
+    if population:
+        if not population.isdigit():
+            raise LigneRejetee(
+                f"population totale non numérique « {cellule('population')} »"
+            )
+        valeurs["population"] = int(population)
+
+    annee = _sans_espaces(cellule("population_annee"))
+    if annee:
+        if not (annee.isdigit() and 1800 <= int(annee) <= 2100):
+            raise LigneRejetee(f"année de population invalide « {annee} »")
+        valeurs["population_annee"] = int(annee)
+    elif "population" in valeurs and annee_defaut is not None:
+        valeurs["population_annee"] = annee_defaut
+    return valeurs
+
+
+def _existante(valeurs: dict) -> Collectivite | None:
+    """Collectivité de même code INSEE, sinon de même SIREN."""
+    for champ in ("code_insee", "siren"):
+        if champ not in valeurs:
+            continue
+        trouvees = list(
+            Collectivite.objects.filter(**{champ: valeurs[champ]}).order_by("pk")[:2]
+        )
+        if len(trouvees) > 1:
+            libelle = "code INSEE" if champ == "code_insee" else "SIREN"
+            raise LigneRejetee(
+                f"plusieurs collectivités ont le {libelle} {valeurs[champ]}"
+            )
+        if trouvees:
+            return trouvees[0]
+    return None
+
+
+def _enregistrer(valeurs: dict) -> str:
+    """Crée ou met à jour ; renvoie « creee », « mise_a_jour » ou « inchangee »."""
+    collectivite = _existante(valeurs)
+    code = valeurs.get("code_insee")
+    if collectivite is not None and code and collectivite.code_insee not in ("", code):
+        # Trouvée par son SIREN, mais avec un autre code INSEE : on ne devine pas.
+        raise LigneRejetee(
+            f"le SIREN {valeurs['siren']} appartient déjà à « {collectivite} » "
+            f"(code INSEE {collectivite.code_insee})"
+        )
+    if "siren" in valeurs:
+        autre = Collectivite.objects.filter(siren=valeurs["siren"])
+        if collectivite is not None:
+            autre = autre.exclude(pk=collectivite.pk)
+        if autre.exists():
+            raise LigneRejetee(
+                f"le SIREN {valeurs['siren']} appartient déjà à « {autre.first()} »"
+            )
+    if collectivite is None:
+        collectivite = Collectivite(type=Collectivite.Type.COMMUNE, **valeurs)
+        resultat = "creee"
+    else:
+        modifies = [c for c, v in valeurs.items() if getattr(collectivite, c) != v]
+        if not modifies:
+            return "inchangee"
+        for champ in modifies:
+            setattr(collectivite, champ, valeurs[champ])
+        resultat = "mise_a_jour"
+    try:
+        collectivite.full_clean()
+    except ValidationError as erreur:
+        raise LigneRejetee(" ".join(erreur.messages)) from None
+    collectivite._change_reason = MOTIF_HISTORIQUE
+    collectivite.save()
+    return resultat
+
+
+def collectivites_importer_csv(
+    *, contenu: bytes, annee_population: int | None = None
+) -> RapportImport:
+    """Importe les collectivités d'un CSV ; voir la docstring du module.
+
+    :raises FichierIllisible: en-tête sans les colonnes nécessaires, ou vide.
+    """
+    lignes = _lignes_utiles(_decoder(contenu))
+    if not lignes:
+        raise FichierIllisible("Le fichier est vide.")
+    _numero, entete = lignes[0]
+    separateur = ";" if entete.count(";") >= entete.count(",") else ","
+    positions, ignorees = _colonnes(next(csv.reader([entete], delimiter=separateur)))
+    rapport = RapportImport(colonnes_ignorees=ignorees)
+    with transaction.atomic():
+        for numero, ligne in lignes[1:]:
+            cellules = next(csv.reader([ligne], delimiter=separateur))
+            try:
+                valeurs = _lire_ligne(cellules, positions, annee_population)
+                with transaction.atomic():  # point de sauvegarde par ligne
+                    resultat = _enregistrer(valeurs)
+            except LigneRejetee as rejet:
+                rapport.rejets.append((numero, str(rejet)))
+                continue
+            except IntegrityError as erreur:
+                rapport.rejets.append((numero, f"refusée par la base ({erreur})"))
+                continue
+            if resultat == "creee":
+                rapport.creees += 1
+            elif resultat == "mise_a_jour":
+                rapport.mises_a_jour += 1
+            else:
+                rapport.inchangees += 1
+    return rapport
