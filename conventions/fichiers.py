@@ -1,0 +1,90 @@
+"""Contrôle des fichiers déposés : le scan signé d'une convention.
+
+Règle : un PDF seulement (extension ``.pdf``, contenu commençant par ``%PDF-``,
+lisible par pypdf, non chiffré, au moins une page), d'au plus
+:data:`TAILLE_MAX_SCAN` octets. Chaque refus a son propre message. Le fichier
+accepté est identifié par son empreinte SHA-256, enregistrée avec la convention.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+
+from django.core.exceptions import ValidationError
+from pypdf import PdfReader
+
+from conventions.formats import format_nombre
+
+logger = logging.getLogger(__name__)
+
+TAILLE_MAX_SCAN = 10 * 1024 * 1024  # 10 Mo
+SIGNATURE_PDF = b"%PDF-"
+_MO = 1024 * 1024
+
+
+def _en_mo(octets: int) -> str:
+    """« 10 Mo », « 12,4 Mo » (arrondi au dixième supérieur : un fichier trop
+    gros n'apparaît jamais égal à la limite)."""
+    dixiemes = math.ceil(octets * 10 / _MO)
+    return format_nombre(dixiemes / 10) + " Mo"
+
+
+def _sha256(fichier) -> str:
+    empreinte = hashlib.sha256()
+    fichier.seek(0)
+    for bloc in iter(lambda: fichier.read(64 * 1024), b""):
+        empreinte.update(bloc)
+    fichier.seek(0)
+    return empreinte.hexdigest()
+
+
+def verifier_pdf(fichier) -> str:
+    """Vérifie qu'un fichier déposé est un PDF acceptable ; renvoie son SHA-256.
+
+    ``fichier`` est un ``UploadedFile`` (ou tout ``File`` Django muni d'un nom et
+    d'une taille). Lève ``ValidationError`` avec un message en français.
+    """
+    nom = getattr(fichier, "name", "") or ""
+    if not nom.lower().endswith(".pdf"):
+        raise ValidationError(
+            "Le fichier doit être un PDF (extension .pdf).", code="extension"
+        )
+    taille = fichier.size
+    if not taille:
+        raise ValidationError("Le fichier est vide.", code="vide")
+    if taille > TAILLE_MAX_SCAN:
+        raise ValidationError(
+            f"Le fichier pèse {_en_mo(taille)} : la taille maximale est de "
+            f"{_en_mo(TAILLE_MAX_SCAN)}.",
+            code="taille",
+        )
+    fichier.seek(0)
+    if fichier.read(len(SIGNATURE_PDF)) != SIGNATURE_PDF:
+        raise ValidationError(
+            "Ce fichier n'est pas un PDF : son contenu ne commence pas par « %PDF- ». "
+            "Enregistrez le scan au format PDF.",
+            code="signature",
+        )
+    fichier.seek(0)
+    try:
+        lecteur = PdfReader(fichier)
+        chiffre = lecteur.is_encrypted
+        pages = 0 if chiffre else len(lecteur.pages)
+    except Exception as erreur:  # pypdf lève des exceptions variées sur un PDF abîmé
+        logger.info("PDF illisible refusé (%s) : %s", nom, erreur)
+        raise ValidationError(
+            "Le PDF est illisible ou endommagé. Refaites le scan ou exportez-le "
+            "de nouveau en PDF.",
+            code="illisible",
+        ) from erreur
+    if chiffre:
+        raise ValidationError(
+            "Le PDF est protégé par un mot de passe (chiffré) : déposez une version "
+            "sans protection.",
+            code="chiffre",
+        )
+    if pages < 1:
+        raise ValidationError("Le PDF ne contient aucune page.", code="sans_page")
+    return _sha256(fichier)

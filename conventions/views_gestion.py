@@ -1,0 +1,645 @@
+"""Back office des agents du CDG : collectivités et conventions (``/gestion/``).
+
+Chaque vue : contrôle d'accès (``agent_requis``) → formulaire → service →
+redirection avec un message, ou nouvel affichage de la page avec les erreurs.
+Une saisie refusée n'aboutit jamais à une erreur 500.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from conventions import services
+from conventions.access import agent_requis, collectivites_visibles
+from conventions.categories import categorie_code, categorie_expliquee
+from conventions.filters import CollectiviteFilter, ConventionFilter
+from conventions.formats import format_date
+from conventions.forms import (
+    CollectiviteForm,
+    ExpirationForm,
+    ForcageCategorieForm,
+    ResiliationForm,
+    ScanForm,
+    SignatureForm,
+)
+from conventions.models import (
+    Adhesion,
+    Collectivite,
+    Convention,
+    Organisme,
+    Signature,
+)
+from tarifs import calcul
+from tarifs.selectors import grille_en_vigueur, grille_instantane
+
+PAR_PAGE = 25
+Statut = Convention.Statut
+EN_PREPARATION = (Statut.BROUILLON, Statut.EN_SIGNATURE)
+
+# Champs suivis dans le journal des modifications.
+CHAMPS_JOURNAL_COLLECTIVITE = (
+    *services.CHAMPS_COLLECTIVITE,
+    "categorie_forcee",
+    "categorie_forcee_motif",
+)
+CHAMPS_JOURNAL_CONVENTION = (
+    "statut",
+    "date_effet",
+    "date_fin",
+    "resiliation_date",
+    "resiliation_motif",
+)
+NATURES = {"+": "Création", "~": "Modification", "-": "Suppression"}
+
+
+# --- Outils ---------------------------------------------------------------
+
+
+def _grille_du_jour() -> calcul.Grille | None:
+    """Instantané de la grille en vigueur (mis en cache : une requête au plus)."""
+    grille = grille_en_vigueur(timezone.localdate())
+    return grille_instantane(grille) if grille else None
+
+
+def _texte(erreur: ValidationError) -> str:
+    return " ".join(erreur.messages)
+
+
+def _page(request, liste, parametre: str = "page"):
+    """Page demandée et la chaîne de requête à reprendre dans les liens."""
+    page = Paginator(liste, PAR_PAGE).get_page(request.GET.get(parametre))
+    requete = request.GET.copy()
+    requete.pop(parametre, None)
+    return page, requete.urlencode()
+
+
+def _valeur(enregistrement, champ: str) -> str:
+    valeur = getattr(enregistrement, champ)
+    if valeur is None or valeur == "":
+        return "—"
+    choix = dict(enregistrement._meta.get_field(champ).flatchoices)
+    if valeur in choix:
+        return str(choix[valeur])
+    if hasattr(valeur, "year"):
+        return format_date(valeur)
+    return str(valeur)
+
+
+def _journal(enregistrements, champs: tuple[str, ...], modele) -> list[dict]:
+    """Lignes d'historique (simple_history), les plus récentes d'abord.
+
+    ``enregistrements`` : enregistrements historiques d'un ou plusieurs objets,
+    dans l'ordre chronologique. Chaque ligne : date, auteur, nature, motif et
+    changements (« champ : avant → après ») par rapport à l'état précédent du
+    même objet.
+    """
+    lignes = []
+    precedents: dict[int, object] = {}
+    for enregistrement in enregistrements:
+        avant = precedents.get(enregistrement.id)
+        changements = []
+        if avant is not None and enregistrement.history_type == "~":
+            for champ in champs:
+                ancien, nouveau = _valeur(avant, champ), _valeur(enregistrement, champ)
+                if ancien != nouveau:
+                    changements.append(
+                        (modele._meta.get_field(champ).verbose_name, ancien, nouveau)
+                    )
+        precedents[enregistrement.id] = enregistrement
+        lignes.append(
+            {
+                "date": enregistrement.history_date,
+                "auteur": enregistrement.history_user,
+                "nature": NATURES.get(enregistrement.history_type, ""),
+                "motif": enregistrement.history_change_reason or "",
+                "changements": changements,
+                "objet_id": enregistrement.id,
+            }
+        )
+    lignes.reverse()
+    return lignes
+
+
+def _situation_de(conventions: list[Convention]) -> dict:
+    """Convention en vigueur et convention en préparation (au plus une de chaque)."""
+    return {
+        "en_vigueur": next((c for c in conventions if c.statut == Statut.SIGNEE), None),
+        "en_preparation": next(
+            (c for c in conventions if c.statut in EN_PREPARATION), None
+        ),
+    }
+
+
+def _situation(collectivite: Collectivite) -> dict:
+    """Situation d'une ligne de liste (conventions préchargées, récentes d'abord)."""
+    conventions = list(collectivite.conventions.all())
+    return {
+        **_situation_de(conventions),
+        "derniere": conventions[0] if conventions else None,
+    }
+
+
+def _prefetch_conventions() -> Prefetch:
+    return Prefetch(
+        "conventions", queryset=Convention.objects.order_by("-creee_le", "-pk")
+    )
+
+
+def _manquantes(convention: Convention) -> list[str]:
+    return [Signature.Partie(p).label for p in services.parties_manquantes(convention)]
+
+
+# --- Tableau de bord ------------------------------------------------------
+
+
+@agent_requis
+def tableau_de_bord(request):
+    """Ce qui attend un geste : conventions en préparation (les plus anciennes
+    d'abord, avec les signatures manquantes) et les effectifs par état."""
+    en_attente = list(
+        Convention.objects.filter(statut__in=EN_PREPARATION)
+        .select_related("collectivite")
+        .prefetch_related("signatures")
+        .order_by("creee_le", "pk")[:50]
+    )
+    for convention in en_attente:
+        convention.manquantes = _manquantes(convention)
+    effectifs = dict(
+        Convention.objects.values_list("statut").annotate(n=Count("pk")).order_by()
+    )
+    actives = Convention.objects.filter(
+        collectivite=OuterRef("pk"), statut__in=[*EN_PREPARATION, Statut.SIGNEE]
+    )
+    return render(
+        request,
+        "conventions/gestion/tableau_de_bord.html",
+        {
+            "en_attente": en_attente,
+            "effectifs": [(s, effectifs.get(s.value, 0)) for s in Statut],
+            "nb_en_preparation": sum(effectifs.get(s, 0) for s in EN_PREPARATION),
+            "sans_convention": Collectivite.objects.exclude(Exists(actives)).count(),
+            "nb_collectivites": Collectivite.objects.count(),
+        },
+    )
+
+
+# --- Collectivités --------------------------------------------------------
+
+
+@agent_requis
+def collectivite_liste(request):
+    grille = _grille_du_jour()
+    filtre = CollectiviteFilter(
+        request.GET or None,
+        queryset=collectivites_visibles(request.user)
+        .prefetch_related(_prefetch_conventions())
+        .order_by("nom", "pk"),
+        grille=grille,
+    )
+    page, requete = _page(request, filtre.qs)
+    lignes = [
+        {
+            "collectivite": c,
+            "categorie": categorie_code(c, grille),
+            **_situation(c),
+        }
+        for c in page
+    ]
+    return render(
+        request,
+        "conventions/gestion/collectivite_liste.html",
+        {"filtre": filtre, "page": page, "lignes": lignes, "requete": requete},
+    )
+
+
+@agent_requis
+def collectivite_creer(request):
+    form = CollectiviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            collectivite = services.collectivite_creer(
+                donnees=form.cleaned_data, par=request.user
+            )
+        except ValidationError as erreur:
+            form.add_error(None, erreur)
+        else:
+            messages.success(request, f"La collectivité {collectivite} a été créée.")
+            return redirect("gestion:collectivite", pk=collectivite.pk)
+    return render(
+        request,
+        "conventions/gestion/collectivite_form.html",
+        {"form": form, "titre": "Nouvelle collectivité"},
+    )
+
+
+def _collectivite_ou_404(request, pk: int) -> Collectivite:
+    return get_object_or_404(collectivites_visibles(request.user), pk=pk)
+
+
+@agent_requis
+def collectivite_modifier(request, pk: int):
+    collectivite = _collectivite_ou_404(request, pk)
+    nom = collectivite.nom
+    form = CollectiviteForm(request.POST or None, instance=collectivite)
+    if request.method == "POST" and form.is_valid():
+        try:
+            modifies = services.collectivite_modifier(
+                collectivite=collectivite, donnees=form.cleaned_data, par=request.user
+            )
+        except ValidationError as erreur:
+            form.add_error(None, erreur)
+        else:
+            if modifies:
+                messages.success(request, "Les modifications ont été enregistrées.")
+            else:
+                messages.info(request, "Aucune modification à enregistrer.")
+            return redirect("gestion:collectivite", pk=pk)
+    return render(
+        request,
+        "conventions/gestion/collectivite_form.html",
+        {"form": form, "titre": f"Modifier {nom}", "collectivite_id": pk, "nom": nom},
+    )
+
+
+def _page_collectivite(request, collectivite: Collectivite, *, form_forcage=None):
+    grille = _grille_du_jour()
+    categorie, explication = (
+        categorie_expliquee(collectivite, grille)
+        if grille
+        else (collectivite.categorie_forcee or None, "Aucune grille en vigueur.")
+    )
+    conventions = list(
+        collectivite.conventions.select_related("grille", "creee_par")
+        .prefetch_related("signatures")
+        .order_by("-creee_le", "-pk")
+    )
+    historiques = Convention.history.filter(
+        collectivite_id=collectivite.pk
+    ).select_related("history_user")
+    journaux = defaultdict(list)
+    for ligne in _journal(
+        historiques.order_by("history_date", "history_id"),
+        CHAMPS_JOURNAL_CONVENTION,
+        Convention,
+    ):
+        journaux[ligne["objet_id"]].append(ligne)
+    for convention in conventions:
+        convention.journal = journaux.pop(convention.pk, [])
+        convention.manquantes = _manquantes(convention)
+    # Ce qui reste : des brouillons supprimés, dont l'historique demeure.
+    supprimees = [
+        {"pk": pk, "journal": lignes} for pk, lignes in sorted(journaux.items())
+    ]
+    codes = grille.codes_categories if grille else ()
+    if form_forcage is None:
+        form_forcage = ForcageCategorieForm(
+            codes=codes, initial={"categorie": categorie}
+        )
+    situation = _situation_de(conventions)
+    return render(
+        request,
+        "conventions/gestion/collectivite_detail.html",
+        {
+            "collectivite": collectivite,
+            "categorie": categorie,
+            "explication": explication,
+            "grille": grille,
+            "conventions": conventions,
+            "supprimees": supprimees,
+            **situation,
+            "peut_creer_convention": grille is not None
+            and situation["en_preparation"] is None,
+            "adhesions": Adhesion.objects.filter(collectivite=collectivite)
+            .select_related("utilisateur")
+            .order_by("utilisateur__email"),
+            "journal": _journal(
+                collectivite.history.select_related("history_user").order_by(
+                    "history_date", "history_id"
+                ),
+                CHAMPS_JOURNAL_COLLECTIVITE,
+                Collectivite,
+            ),
+            "form_forcage": form_forcage,
+        },
+    )
+
+
+@agent_requis
+def collectivite_detail(request, pk: int):
+    return _page_collectivite(request, _collectivite_ou_404(request, pk))
+
+
+@agent_requis
+@require_POST
+def collectivite_categorie(request, pk: int):
+    """Forcer la catégorie (motif obligatoire) ou retirer le forçage."""
+    collectivite = _collectivite_ou_404(request, pk)
+    if request.POST.get("action") == "retirer":
+        try:
+            services.collectivite_retirer_forcage(
+                collectivite=collectivite, par=request.user
+            )
+        except ValidationError as erreur:
+            messages.error(request, _texte(erreur))
+        else:
+            messages.success(
+                request,
+                "Le forçage est retiré : la catégorie suit de nouveau la grille.",
+            )
+        return redirect("gestion:collectivite", pk=pk)
+
+    form = ForcageCategorieForm(request.POST, codes=services.codes_categories())
+    if form.is_valid():
+        try:
+            services.collectivite_forcer_categorie(
+                collectivite=collectivite,
+                categorie=form.cleaned_data["categorie"],
+                motif=form.cleaned_data["motif"],
+                par=request.user,
+            )
+        except ValidationError as erreur:
+            form.add_error(None, erreur)
+        else:
+            messages.success(
+                request,
+                f"La catégorie est forcée à {form.cleaned_data['categorie']}.",
+            )
+            return redirect("gestion:collectivite", pk=pk)
+    messages.error(request, "La catégorie n'a pas été modifiée : voir le formulaire.")
+    return _page_collectivite(request, collectivite, form_forcage=form)
+
+
+@agent_requis
+@require_POST
+def collectivite_convention_creer(request, pk: int):
+    collectivite = _collectivite_ou_404(request, pk)
+    try:
+        convention = services.convention_creer(
+            collectivite=collectivite, par=request.user
+        )
+    except ValidationError as erreur:
+        messages.error(request, _texte(erreur))
+        return redirect("gestion:collectivite", pk=pk)
+    messages.success(
+        request,
+        f"Convention n°{convention.pk} créée (brouillon) avec la grille "
+        f"{convention.grille.reference} en annexe.",
+    )
+    return redirect("gestion:convention", pk=convention.pk)
+
+
+# --- Conventions ----------------------------------------------------------
+
+
+def _conventions_visibles(request):
+    return Convention.objects.filter(
+        collectivite__in=collectivites_visibles(request.user)
+    )
+
+
+def _convention_ou_404(request, pk: int) -> Convention:
+    return get_object_or_404(
+        _conventions_visibles(request).select_related(
+            "collectivite", "grille", "creee_par"
+        ),
+        pk=pk,
+    )
+
+
+@agent_requis
+def convention_liste(request):
+    filtre = ConventionFilter(
+        request.GET or None,
+        queryset=_conventions_visibles(request)
+        .select_related("collectivite", "grille")
+        .prefetch_related("signatures")
+        .order_by("-creee_le", "-pk"),
+    )
+    page, requete = _page(request, filtre.qs)
+    for convention in page:
+        convention.manquantes = _manquantes(convention)
+    return render(
+        request,
+        "conventions/gestion/convention_liste.html",
+        {"filtre": filtre, "page": page, "requete": requete},
+    )
+
+
+def _page_convention(request, convention: Convention, **formulaires):
+    """La fiche d'une convention ; ``formulaires`` remplace un formulaire vierge
+    par sa version saisie (avec ses erreurs) quand une action a été refusée."""
+    signatures = {s.partie: s for s in convention.signatures.all()}
+    manquantes = [p for p in Signature.Partie.values if p not in signatures]
+    organismes = {o.emetteur: o for o in Organisme.objects.all()}
+    lignes_signature = [
+        {
+            "partie": partie,
+            "signature": signatures.get(partie.value),
+            "organisme": organismes.get(partie.value),
+        }
+        for partie in Signature.Partie
+    ]
+    aujourdhui = timezone.localdate()
+    contexte = {
+        "convention": convention,
+        "collectivite": convention.collectivite,
+        "lignes_signature": lignes_signature,
+        "manquantes": [Signature.Partie(p).label for p in manquantes],
+        "peut_envoyer": services.transition_permise(
+            convention.statut, Statut.EN_SIGNATURE
+        ),
+        "peut_signer": services.action_permise(convention, "signer") and manquantes,
+        "peut_deposer_scan": services.action_permise(convention, "deposer_scan"),
+        "peut_supprimer": services.action_permise(convention, "supprimer"),
+        "peut_resilier": services.transition_permise(
+            convention.statut, Statut.RESILIEE
+        ),
+        "peut_expirer": services.transition_permise(convention.statut, Statut.EXPIREE),
+        "form_signature": SignatureForm(
+            parties=manquantes, initial={"date": aujourdhui}
+        ),
+        "form_scan": ScanForm(),
+        "form_resiliation": ResiliationForm(initial={"date": aujourdhui}),
+        "form_expiration": ExpirationForm(initial={"date": aujourdhui}),
+        "journal": _journal(
+            convention.history.select_related("history_user").order_by(
+                "history_date", "history_id"
+            ),
+            CHAMPS_JOURNAL_CONVENTION,
+            Convention,
+        ),
+    }
+    contexte.update(formulaires)
+    return render(request, "conventions/gestion/convention_detail.html", contexte)
+
+
+@agent_requis
+def convention_detail(request, pk: int):
+    return _page_convention(request, _convention_ou_404(request, pk))
+
+
+def _refus(request, convention, erreur: ValidationError, *, cle=None, form=None):
+    """Action refusée par la règle métier : le message en tête de page ; s'il y a
+    un formulaire, la fiche est réaffichée avec la saisie conservée, sinon
+    retour sur la fiche."""
+    messages.error(request, _texte(erreur))
+    if form is None:
+        return redirect("gestion:convention", pk=convention.pk)
+    return _page_convention(request, convention, **{cle: form})
+
+
+def _formulaire_refuse(request, convention, cle: str, form):
+    messages.error(request, "L'action n'a pas été enregistrée : voir le formulaire.")
+    return _page_convention(request, convention, **{cle: form})
+
+
+def _succes(request, convention, message: str):
+    messages.success(request, message)
+    return redirect("gestion:convention", pk=convention.pk)
+
+
+@agent_requis
+@require_POST
+def convention_envoyer(request, pk: int):
+    convention = _convention_ou_404(request, pk)
+    try:
+        services.convention_envoyer_en_signature(
+            convention=convention, par=request.user
+        )
+    except ValidationError as erreur:
+        return _refus(request, convention, erreur)
+    return _succes(request, convention, "La convention est envoyée en signature.")
+
+
+@agent_requis
+@require_POST
+def convention_signer(request, pk: int):
+    convention = _convention_ou_404(request, pk)
+    form = SignatureForm(request.POST, parties=services.parties_manquantes(convention))
+    if not form.is_valid():
+        return _formulaire_refuse(request, convention, "form_signature", form)
+    try:
+        convention = services.convention_signer(
+            convention=convention, par=request.user, **form.cleaned_data
+        )
+    except ValidationError as erreur:
+        return _refus(request, convention, erreur, cle="form_signature", form=form)
+    partie = Signature.Partie(form.cleaned_data["partie"]).label
+    message = f"Signature enregistrée : {partie}."
+    if convention.statut == Statut.SIGNEE:
+        message += (
+            " Les trois parties ont signé : la convention est en vigueur depuis le "
+            f"{format_date(convention.date_effet)}."
+        )
+    return _succes(request, convention, message)
+
+
+@agent_requis
+@require_POST
+def convention_deposer_scan(request, pk: int):
+    convention = _convention_ou_404(request, pk)
+    form = ScanForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _formulaire_refuse(request, convention, "form_scan", form)
+    try:
+        services.convention_deposer_scan(
+            convention=convention,
+            fichier=form.cleaned_data["fichier"],
+            par=request.user,
+        )
+    except ValidationError as erreur:
+        return _refus(request, convention, erreur, cle="form_scan", form=form)
+    return _succes(request, convention, "Le scan signé a été déposé.")
+
+
+@agent_requis
+def convention_scan(request, pk: int):
+    """Le scan signé, servi en pièce jointe depuis le stockage privé."""
+    convention = _convention_ou_404(request, pk)
+    if not convention.scan:
+        raise Http404("Aucun scan n'a été déposé pour cette convention.")
+    try:
+        fichier = convention.scan.open("rb")
+    except FileNotFoundError as erreur:
+        raise Http404("Le fichier du scan est introuvable.") from erreur
+    reponse = FileResponse(
+        fichier,
+        as_attachment=True,
+        filename=f"convention-{convention.pk}-{slugify(convention.collectivite.nom)}"
+        "-signee.pdf",
+        content_type="application/pdf",
+    )
+    reponse["Cache-Control"] = "private, no-store"
+    return reponse
+
+
+@agent_requis
+def convention_pdf(request, pk: int):
+    """La convention pré-remplie (identités, articles, grille annexée), en PDF."""
+    from conventions.pdf import convention_pdf as rendre_pdf
+
+    convention = _convention_ou_404(request, pk)
+    nom = f"convention-{convention.pk}-{slugify(convention.collectivite.nom)}.pdf"
+    reponse = HttpResponse(rendre_pdf(convention), content_type="application/pdf")
+    reponse["Content-Disposition"] = f'attachment; filename="{nom}"'
+    reponse["Cache-Control"] = "private, no-store"
+    return reponse
+
+
+@agent_requis
+@require_POST
+def convention_resilier(request, pk: int):
+    convention = _convention_ou_404(request, pk)
+    form = ResiliationForm(request.POST)
+    if not form.is_valid():
+        return _formulaire_refuse(request, convention, "form_resiliation", form)
+    try:
+        services.convention_resilier(
+            convention=convention, par=request.user, **form.cleaned_data
+        )
+    except ValidationError as erreur:
+        return _refus(request, convention, erreur, cle="form_resiliation", form=form)
+    date = format_date(form.cleaned_data["date"])
+    return _succes(request, convention, f"La convention est résiliée au {date}.")
+
+
+@agent_requis
+@require_POST
+def convention_expirer(request, pk: int):
+    convention = _convention_ou_404(request, pk)
+    form = ExpirationForm(request.POST)
+    if not form.is_valid():
+        return _formulaire_refuse(request, convention, "form_expiration", form)
+    try:
+        services.convention_expirer(
+            convention=convention, par=request.user, date=form.cleaned_data["date"]
+        )
+    except ValidationError as erreur:
+        return _refus(request, convention, erreur, cle="form_expiration", form=form)
+    date = format_date(form.cleaned_data["date"])
+    return _succes(request, convention, f"La convention a pris fin le {date}.")
+
+
+@agent_requis
+@require_POST
+def convention_supprimer(request, pk: int):
+    convention = _convention_ou_404(request, pk)
+    collectivite_id = convention.collectivite_id
+    try:
+        services.convention_supprimer_brouillon(convention=convention, par=request.user)
+    except ValidationError as erreur:
+        messages.error(request, _texte(erreur))
+        return redirect("gestion:convention", pk=pk)
+    messages.success(request, f"Le brouillon n°{pk} a été supprimé.")
+    return redirect(reverse("gestion:collectivite", kwargs={"pk": collectivite_id}))
