@@ -224,7 +224,8 @@ class Adhesion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.utilisateur.email} — {self.collectivite} ({self.get_role_display()})"
+        role = self.get_role_display()
+        return f"{self.utilisateur.email} — {self.collectivite} ({role})"
 
 
 # Les scans signés ne sont jamais servis comme des fichiers publics : ils vivent
@@ -344,4 +345,5 @@ class Signature(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_partie_display()} : {self.signataire_nom} ({self.date:%d/%m/%Y})"
+        partie = self.get_partie_display()
+        return f"{partie} : {self.signataire_nom} ({self.date:%d/%m/%Y})"
