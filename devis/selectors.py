@@ -1,0 +1,129 @@
+"""Lectures des devis pour le back office.
+
+Chaque liste charge ses relations d'un coup (``select_related``) : le nombre
+de requêtes ne dépend pas du nombre de lignes affichées.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import IntegerField, Prefetch, Q, QuerySet
+from django.db.models.functions import Cast, Coalesce, ExtractYear
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from conventions.models import Collectivite
+from devis.models import DemandeDevis, Devis, EnvoiDevis, EvenementDevis, LigneDevis
+
+JOURS_AVANT_EXPIRATION = 15
+
+
+def q_perimes(aujourdhui: date) -> Q:
+    """Devis expirés : enregistrés comme tels, ou émis et dont la validité est
+    passée (affichés « Expiré » sans attendre la commande quotidienne)."""
+    return Q(statut=Devis.Statut.EXPIRE) | Q(
+        statut=Devis.Statut.EMIS, date_validite__lt=aujourdhui
+    )
+
+
+def q_en_attente(aujourdhui: date) -> Q:
+    """Devis émis, encore valables, sans réponse de la collectivité."""
+    return Q(statut=Devis.Statut.EMIS) & (
+        Q(date_validite__isnull=True) | Q(date_validite__gte=aujourdhui)
+    )
+
+
+def devis_liste() -> QuerySet[Devis]:
+    """Tous les devis, avec l'émetteur, la collectivité et l'année (année du
+    numéro, ou de création pour un brouillon)."""
+    return Devis.objects.select_related("emetteur", "collectivite").annotate(
+        annee_affichee=Coalesce(
+            "annee",
+            Cast(ExtractYear("cree_le"), IntegerField()),
+            output_field=IntegerField(),
+        )
+    )
+
+
+def devis_detail(pk: int) -> Devis:
+    """Un devis avec ses lignes, son historique et ses envois ; 404 sinon."""
+    return get_object_or_404(
+        Devis.objects.select_related(
+            "emetteur", "collectivite", "grille", "demande", "cree_par", "reponse_par"
+        ).prefetch_related(
+            Prefetch("lignes", queryset=LigneDevis.objects.order_by("ordre", "id")),
+            Prefetch(
+                "evenements",
+                queryset=EvenementDevis.objects.select_related("par").order_by(
+                    "le", "id"
+                ),
+            ),
+            Prefetch(
+                "envois",
+                queryset=EnvoiDevis.objects.select_related("envoye_par").order_by(
+                    "-envoye_le", "-id"
+                ),
+            ),
+            Prefetch(
+                "demande__devis",
+                queryset=Devis.objects.select_related("emetteur").order_by(
+                    "emetteur__emetteur"
+                ),
+            ),
+        ),
+        pk=pk,
+    )
+
+
+def demande_avec_brouillons(pk: int) -> DemandeDevis:
+    """Une demande, sa collectivité et ses devis avec leurs lignes ; 404 sinon."""
+    return get_object_or_404(
+        DemandeDevis.objects.select_related("collectivite").prefetch_related(
+            Prefetch(
+                "devis",
+                queryset=Devis.objects.select_related("emetteur").prefetch_related(
+                    "lignes"
+                ),
+            )
+        ),
+        pk=pk,
+    )
+
+
+def devis_en_attente_de_reponse(aujourdhui: date | None = None) -> QuerySet[Devis]:
+    """Devis émis et encore valables, les plus proches de l'échéance d'abord."""
+    aujourdhui = aujourdhui or timezone.localdate()
+    return (
+        Devis.objects.filter(q_en_attente(aujourdhui))
+        .select_related("emetteur", "collectivite")
+        .order_by("date_validite", "id")
+    )
+
+
+def devis_expirant_bientot(
+    aujourdhui: date | None = None, jours: int = JOURS_AVANT_EXPIRATION
+) -> QuerySet[Devis]:
+    """Devis en attente dont la validité prend fin dans les ``jours`` jours."""
+    aujourdhui = aujourdhui or timezone.localdate()
+    return devis_en_attente_de_reponse(aujourdhui).filter(
+        date_validite__lte=aujourdhui + timedelta(days=jours)
+    )
+
+
+def demandes_a_chiffrer() -> QuerySet[DemandeDevis]:
+    """Demandes reçues du portail, pas encore chiffrées par un agent."""
+    return (
+        DemandeDevis.objects.filter(statut=DemandeDevis.Statut.DEMANDEE)
+        .select_related("collectivite", "demandee_par")
+        .order_by("creee_le", "id")
+    )
+
+
+def devis_de_la_collectivite(collectivite: Collectivite) -> QuerySet[Devis]:
+    """Les devis d'une collectivité, les plus récents d'abord."""
+    return (
+        Devis.objects.filter(collectivite=collectivite)
+        .select_related("emetteur")
+        .order_by("-cree_le", "-id")
+    )
