@@ -1,0 +1,847 @@
+"""Écritures sur les devis : brouillons, émission, réponses, envoi.
+
+Règles (domaine §2, §5, §6) :
+
+- une demande donne un devis par émetteur qui a au moins une ligne avec un
+  montant ou une ligne sur devis ; un émetteur dont toutes les lignes sont
+  *incluses* n'a pas de devis (le devis de services mentionne l'accompagnement
+  inclus) ;
+- les prix viennent uniquement de ``tarifs.calcul.chiffrer`` sur la grille en
+  vigueur ; un prix saisi par un agent ne vaut que pour une ligne *sur devis*,
+  avec une justification ;
+- le numéro n'est donné qu'à l'émission, dans la même transaction que le gel des
+  valeurs imprimées et le rendu unique du PDF ;
+- un devis émis ne se modifie ni ne se supprime : il s'accepte, se refuse,
+  expire ou s'annule (chaque changement d'état laisse un ``EvenementDevis``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.core.validators import validate_ipv46_address
+from django.db import transaction
+from django.utils import timezone
+
+from conventions.formats import format_date, format_nombre
+from conventions.models import Adhesion, Collectivite, Organisme
+from conventions.selectors import collectivite_categorie
+from devis import numerotation
+from devis import pdf as devis_pdf
+from devis.models import DemandeDevis, Devis, EnvoiDevis, EvenementDevis, LigneDevis
+from tarifs import calcul
+from tarifs.models import Emetteur, GrilleTarifaire
+from tarifs.selectors import grille_en_vigueur, grille_instantane
+
+CANAUX = ("portail", "papier")
+ETATS_ANNULABLES = (
+    Devis.Statut.EMIS,
+    Devis.Statut.ACCEPTE,
+    Devis.Statut.REFUSE,
+    Devis.Statut.EXPIRE,
+)
+ETATS_ENVOYABLES = (Devis.Statut.EMIS, Devis.Statut.ACCEPTE)
+
+PrixManuels = dict[tuple[str, str], tuple[Decimal, str]]
+
+
+# --- Chiffrage ---
+
+
+def _grille_du_jour() -> GrilleTarifaire:
+    aujourd_hui = timezone.localdate()
+    grille = grille_en_vigueur(aujourd_hui)
+    if grille is None:
+        raise ValidationError(
+            "Aucune grille tarifaire publiée n'est en vigueur au "
+            f"{format_date(aujourd_hui)} : le devis ne peut pas être chiffré."
+        )
+    return grille
+
+
+def _base_categorie(collectivite: Collectivite) -> str:
+    """Ce qui fonde la catégorie, tel qu'imprimé (« population totale 1 500 hab.
+    (2021) »)."""
+    if collectivite.categorie_forcee:
+        return f"{devis_pdf.BASE_FORCEE} : {collectivite.categorie_forcee_motif}"
+    if collectivite.population is not None:
+        texte = f"population totale {format_nombre(collectivite.population)} hab."
+        if collectivite.population_annee:
+            texte += f" ({collectivite.population_annee})"
+        return texte
+    if collectivite.agents is not None:
+        texte = f"{format_nombre(collectivite.agents)} agents"
+        if collectivite.agents_date:
+            texte += f" (au {collectivite.agents_date:%d/%m/%Y})"
+        return texte
+    return ""
+
+
+def _categorie(
+    collectivite: Collectivite,
+    instantane: calcul.Grille,
+    lignes: list[calcul.LigneDemandee],
+) -> str | None:
+    """Catégorie de la collectivité ; obligatoire seulement si une ligne en dépend."""
+    requise = any(
+        instantane.prestations[ligne.code].depend_de_la_categorie
+        for ligne in lignes
+        if ligne.code in instantane.prestations
+    )
+    try:
+        categorie = collectivite_categorie(collectivite, instantane)
+    except calcul.ErreurChiffrage as erreur:
+        if requise:
+            raise ValidationError(
+                [f"{collectivite.nom} : {message}" for message in erreur.erreurs]
+            ) from erreur
+        return None
+    if categorie not in instantane.codes_categories:
+        if requise:
+            raise ValidationError(
+                f"La catégorie « {categorie} » de {collectivite.nom} n'existe pas "
+                "dans la grille en vigueur."
+            )
+        return None
+    return categorie
+
+
+def _prix_manuels(
+    chiffrage: calcul.Chiffrage, prix_manuels: PrixManuels | None
+) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], str]]:
+    """Valide les prix saisis pour les lignes sur devis (montant ≥ 0 et
+    justification) ; un prix donné pour une ligne qui n'est pas sur devis est
+    ignoré."""
+    montants: dict[tuple[str, str], Decimal] = {}
+    justifications: dict[tuple[str, str], str] = {}
+    erreurs: list[str] = []
+    for devis in chiffrage.devis:
+        for ligne in devis.lignes:
+            cle = (devis.emetteur, ligne.code)
+            if not ligne.sur_devis or cle not in (prix_manuels or {}):
+                continue
+            montant, justification = prix_manuels[cle]
+            if montant in (None, ""):
+                continue
+            try:
+                montant = Decimal(montant)
+            except (InvalidOperation, TypeError, ValueError):
+                erreurs.append(f"Le prix saisi pour « {ligne.libelle} » est illisible.")
+                continue
+            if not montant.is_finite() or montant < 0:
+                erreurs.append(
+                    f"Le prix saisi pour « {ligne.libelle} » doit être un montant "
+                    "positif ou nul."
+                )
+                continue
+            justification = (justification or "").strip()
+            if not justification:
+                erreurs.append(
+                    f"Une justification est obligatoire pour le prix saisi de "
+                    f"« {ligne.libelle} »."
+                )
+                continue
+            montants[cle] = calcul.arrondi_centime(montant)
+            justifications[cle] = justification
+    if erreurs:
+        raise ValidationError(erreurs)
+    return montants, justifications
+
+
+def _chiffrer(
+    *,
+    collectivite: Collectivite,
+    lignes: list[calcul.LigneDemandee],
+    prix_manuels: PrixManuels | None,
+):
+    """Chiffre la demande sur la grille du jour ; renvoie la grille, le
+    chiffrage (prix manuels appliqués), les justifications et la catégorie."""
+    if not lignes:
+        raise ValidationError("Ajoutez au moins une prestation à la demande.")
+    grille = _grille_du_jour()
+    instantane = grille_instantane(grille)
+    categorie = _categorie(collectivite, instantane, lignes)
+    try:
+        chiffrage = calcul.chiffrer(instantane, list(lignes), categorie=categorie)
+    except calcul.ErreurChiffrage as erreur:
+        raise ValidationError(erreur.erreurs) from erreur
+    montants, justifications = _prix_manuels(chiffrage, prix_manuels)
+    chiffrage = calcul.appliquer_prix_manuels(chiffrage, montants)
+    if not any(d.a_emettre for d in chiffrage.devis):
+        raise ValidationError(
+            "Cette demande ne donne lieu à aucun devis : aucune ligne n'a de "
+            "montant ni de prix sur devis."
+        )
+    return grille, chiffrage, justifications, categorie
+
+
+def _mention_inclus(chiffrage: calcul.Chiffrage, emetteur: str) -> str:
+    """Sur le devis de services : l'accompagnement du CDG inclus sans frais."""
+    if emetteur != calcul.FIBRE:
+        return ""
+    incluses = [
+        ligne.libelle
+        for ligne in chiffrage.pour(calcul.CDG).lignes
+        if ligne.mode == calcul.MODE_INCLUS
+    ]
+    if not incluses:
+        return ""
+    return f"Accompagnement du {Emetteur.CDG.label} inclus : {', '.join(incluses)}."
+
+
+def _organismes() -> dict[str, Organisme]:
+    organismes = {o.emetteur: o for o in Organisme.objects.all()}
+    manquants = [e.label for e in Emetteur if e.value not in organismes]
+    if manquants:
+        raise ValidationError(
+            f"Émetteur non configuré : {', '.join(manquants)} (administration)."
+        )
+    return organismes
+
+
+def _lignes_json(lignes: list[calcul.LigneDemandee]) -> list[dict]:
+    return [
+        {
+            "code": ligne.code,
+            "quantite": ligne.quantite,
+            "intervention": ligne.intervention,
+        }
+        for ligne in lignes
+    ]
+
+
+def lignes_de_la_demande(demande: DemandeDevis) -> list[calcul.LigneDemandee]:
+    """Les lignes demandées, relues depuis le JSON de la demande."""
+    return [
+        calcul.LigneDemandee(
+            code=ligne["code"],
+            quantite=int(ligne["quantite"]),
+            intervention=bool(ligne.get("intervention", False)),
+        )
+        for ligne in demande.lignes_demandees
+    ]
+
+
+def _creer_lignes(
+    devis: Devis, chiffre: calcul.DevisChiffre, justifications: dict
+) -> None:
+    LigneDevis.objects.bulk_create(
+        LigneDevis(
+            devis=devis,
+            ordre=rang,
+            code=ligne.code,
+            libelle=ligne.libelle,
+            section=ligne.section,
+            unite=ligne.unite,
+            quantite=ligne.quantite,
+            prix_unitaire=ligne.prix_unitaire,
+            montant=ligne.montant,
+            periodicite=ligne.periodicite,
+            mode=ligne.mode,
+            prix_manuel=ligne.sur_devis and ligne.montant is not None,
+            justification=(
+                justifications.get((chiffre.emetteur, ligne.code), "")
+                if ligne.sur_devis and ligne.montant is not None
+                else ""
+            ),
+            mention=ligne.mention,
+        )
+        for rang, ligne in enumerate(chiffre.lignes, start=1)
+    )
+
+
+def _remplir(
+    devis: Devis,
+    *,
+    grille: GrilleTarifaire,
+    chiffrage: calcul.Chiffrage,
+    chiffre: calcul.DevisChiffre,
+    categorie: str | None,
+) -> None:
+    devis.grille = grille
+    devis.categorie = categorie or ""
+    devis.categorie_base = _base_categorie(devis.collectivite) if categorie else ""
+    devis.mention_inclus = _mention_inclus(chiffrage, chiffre.emetteur)
+    devis.total_unique = chiffre.total_unique
+    devis.total_annuel = chiffre.total_annuel
+    devis.total_premiere_annee = chiffre.total_premiere_annee
+
+
+def _evenement(devis: Devis, *, par, commentaire: str = "") -> EvenementDevis:
+    return EvenementDevis.objects.create(
+        devis=devis, statut=devis.statut, commentaire=commentaire, par=par
+    )
+
+
+# --- Brouillons ---
+
+
+@transaction.atomic
+def devis_creer_brouillons(
+    *,
+    collectivite: Collectivite,
+    lignes: list[calcul.LigneDemandee],
+    prix_manuels: PrixManuels | None = None,
+    par,
+    demande: DemandeDevis | None = None,
+    commentaire: str = "",
+) -> list[Devis]:
+    """Chiffre une demande et crée un brouillon par émetteur qui a quelque chose
+    à facturer (une ligne avec montant ou sur devis).
+
+    ``prix_manuels`` : (émetteur, code) → (montant TTC de la ligne,
+    justification) pour les lignes sur devis.
+    """
+    grille, chiffrage, justifications, categorie = _chiffrer(
+        collectivite=collectivite, lignes=lignes, prix_manuels=prix_manuels
+    )
+    organismes = _organismes()
+    if demande is None:
+        demande = DemandeDevis.objects.create(
+            collectivite=collectivite,
+            statut=DemandeDevis.Statut.CHIFFREE,
+            lignes_demandees=_lignes_json(lignes),
+            commentaire=commentaire,
+            demandee_par=par,
+        )
+    else:
+        if demande.collectivite_id != collectivite.pk:
+            raise ValidationError("Cette demande appartient à une autre collectivité.")
+        if demande.devis.exists():
+            raise ValidationError(
+                "Cette demande a déjà des devis : modifiez les brouillons existants."
+            )
+        demande.statut = DemandeDevis.Statut.CHIFFREE
+        demande.lignes_demandees = _lignes_json(lignes)
+        if commentaire:
+            demande.commentaire = commentaire
+        demande.save(update_fields=["statut", "lignes_demandees", "commentaire"])
+
+    brouillons = []
+    for chiffre in chiffrage.devis:
+        if not chiffre.a_emettre:
+            continue
+        devis = Devis(
+            demande=demande,
+            emetteur=organismes[chiffre.emetteur],
+            collectivite=collectivite,
+            cree_par=par,
+        )
+        _remplir(
+            devis,
+            grille=grille,
+            chiffrage=chiffrage,
+            chiffre=chiffre,
+            categorie=categorie,
+        )
+        devis.save()
+        _creer_lignes(devis, chiffre, justifications)
+        _evenement(devis, par=par, commentaire="Brouillon créé.")
+        brouillons.append(devis)
+    return brouillons
+
+
+def _verrouiller_demande(demande: DemandeDevis) -> list[Devis]:
+    devis = list(
+        Devis.objects.select_for_update().filter(demande=demande).order_by("pk")
+    )
+    if any(not d.est_brouillon for d in devis):
+        raise ValidationError(
+            "Un devis de cette demande a déjà été émis : elle ne se modifie plus "
+            "(dupliquez-le pour repartir d'un nouveau brouillon)."
+        )
+    return devis
+
+
+@transaction.atomic
+def devis_modifier_brouillons(
+    *,
+    demande: DemandeDevis,
+    lignes: list[calcul.LigneDemandee],
+    prix_manuels: PrixManuels | None = None,
+    par,
+) -> list[Devis]:
+    """Rechiffre les brouillons d'une demande sur la grille du jour.
+
+    Les lignes sont recréées ; un émetteur qui gagne des lignes reçoit un
+    brouillon, celui qui n'a plus rien à facturer perd le sien. Refusé dès
+    qu'un devis de la demande est sorti du brouillon.
+    """
+    existants = {d.emetteur.emetteur: d for d in _verrouiller_demande(demande)}
+    collectivite = demande.collectivite
+    grille, chiffrage, justifications, categorie = _chiffrer(
+        collectivite=collectivite, lignes=lignes, prix_manuels=prix_manuels
+    )
+    organismes = _organismes()
+    brouillons = []
+    for chiffre in chiffrage.devis:
+        devis = existants.get(chiffre.emetteur)
+        if not chiffre.a_emettre:
+            if devis is not None:
+                _supprimer(devis)
+            continue
+        nouveau = devis is None
+        if nouveau:
+            devis = Devis(
+                demande=demande,
+                emetteur=organismes[chiffre.emetteur],
+                collectivite=collectivite,
+                cree_par=par,
+            )
+        else:
+            devis.lignes.all().delete()
+        _remplir(
+            devis,
+            grille=grille,
+            chiffrage=chiffrage,
+            chiffre=chiffre,
+            categorie=categorie,
+        )
+        devis.save()
+        _creer_lignes(devis, chiffre, justifications)
+        _evenement(
+            devis,
+            par=par,
+            commentaire="Brouillon créé." if nouveau else "Brouillon modifié.",
+        )
+        brouillons.append(devis)
+    demande.lignes_demandees = _lignes_json(lignes)
+    demande.statut = DemandeDevis.Statut.CHIFFREE
+    demande.save(update_fields=["lignes_demandees", "statut"])
+    return brouillons
+
+
+def _supprimer(devis: Devis) -> None:
+    devis.evenements.all().delete()
+    devis.lignes.all().delete()
+    devis.delete()
+
+
+@transaction.atomic
+def devis_supprimer_brouillon(*, devis: Devis, par) -> None:
+    """Supprime un brouillon (jamais un devis émis : il s'annule). Une demande
+    restée sans devis est supprimée avec lui."""
+    devis = Devis.objects.select_for_update().get(pk=devis.pk)
+    if not devis.est_brouillon:
+        raise ValidationError(
+            "Seul un brouillon peut être supprimé : un devis émis s'annule."
+        )
+    demande = devis.demande
+    _supprimer(devis)
+    if not demande.devis.exists():
+        demande.delete()
+
+
+# --- Émission ---
+
+
+def _verifier_emission(devis: Devis):
+    """Les conditions d'émission ; renvoie la convention de référence."""
+    erreurs = []
+    convention = devis_pdf.convention_de_reference(devis.collectivite)
+    if convention is None:
+        erreurs.append(
+            f"{devis.collectivite.nom} n'a pas de convention tripartite en cours "
+            "(ni signée, ni en préparation) : le devis ne peut pas être émis."
+        )
+    lignes = list(devis.lignes.all())
+    if not lignes:
+        erreurs.append("Le devis n'a aucune ligne.")
+    a_chiffrer = [ligne.libelle for ligne in lignes if ligne.a_chiffrer]
+    if a_chiffrer:
+        erreurs.append(
+            "Saisissez le prix des lignes sur devis avant d'émettre : "
+            f"{', '.join(a_chiffrer)}."
+        )
+    en_vigueur = grille_en_vigueur(timezone.localdate())
+    if en_vigueur is not None and en_vigueur.pk != devis.grille_id:
+        erreurs.append(
+            f"Ce brouillon a été chiffré sur la grille {devis.grille.reference}, "
+            f"remplacée par la grille {en_vigueur.reference} : modifiez-le pour "
+            "le rechiffrer avant de l'émettre."
+        )
+    if erreurs:
+        raise ValidationError(erreurs)
+    return convention
+
+
+@transaction.atomic
+def devis_emettre(*, devis: Devis, par) -> Devis:
+    """Émet un brouillon : numéro, gel des valeurs imprimées, PDF rendu une fois.
+
+    Tout se fait dans une transaction : si le rendu ou l'enregistrement échoue,
+    le numéro n'est pas consommé, le brouillon reste intact et aucun fichier ne
+    demeure.
+    """
+    devis = (
+        Devis.objects.select_for_update(of=("self",))
+        .select_related("emetteur", "collectivite", "grille")
+        .get(pk=devis.pk)
+    )
+    if not devis.est_brouillon:
+        raise ValidationError(
+            f"Le devis {devis} est déjà émis : il ne peut plus être émis à nouveau."
+        )
+    convention = _verifier_emission(devis)
+
+    aujourd_hui = timezone.localdate()
+    emetteur = devis.emetteur
+    devis.sequence, devis.numero = numerotation.numero_suivant(
+        emetteur=emetteur, annee=aujourd_hui.year
+    )
+    devis.annee = aujourd_hui.year
+    devis.date_emission = aujourd_hui
+    devis.date_validite = aujourd_hui + timedelta(days=emetteur.validite_jours)
+    devis.emetteur_fige = devis_pdf.identite_emetteur(emetteur)
+    devis.destinataire_fige = devis_pdf.identite_destinataire(devis.collectivite)
+    devis.grille_fige = devis_pdf.reference_grille(devis.grille)
+    devis.convention_fige = devis_pdf.reference_convention(convention)
+    devis.statut = Devis.Statut.EMIS
+
+    contenu = devis_pdf.devis_rendre_pdf(devis)
+
+    # Le stockage ne remplace jamais un fichier existant (reste d'une
+    # transaction englobante annulée, autre base sur le même dossier) : il
+    # choisit alors un autre nom, enregistré sur le devis.
+    champ = devis.pdf
+    champ.save(f"{devis.numero}.pdf", ContentFile(contenu), save=False)
+    try:
+        devis.pdf_sha256 = devis_pdf.empreinte(contenu)
+        devis.save()
+        _evenement(devis, par=par, commentaire=f"Devis {devis.numero} émis.")
+    except BaseException:
+        champ.storage.delete(champ.name)
+        raise
+    return devis
+
+
+# --- Après l'émission ---
+
+
+def _verrouiller(devis: Devis) -> Devis:
+    return (
+        Devis.objects.select_for_update(of=("self",))
+        .select_related("emetteur", "collectivite")
+        .get(pk=devis.pk)
+    )
+
+
+def _verifier_repondant(devis: Devis, *, par, canal: str) -> None:
+    """Une réponse vient d'un signataire de la collectivité (portail) ou d'un
+    agent du CDG qui saisit une réponse papier."""
+    if canal not in CANAUX:
+        raise ValidationError("Canal de réponse inconnu : « portail » ou « papier ».")
+    if canal == "papier":
+        if par is None or not par.est_agent:
+            raise ValidationError(
+                "Seul un agent du CDG peut enregistrer une réponse papier."
+            )
+        return
+    autorise = (
+        par is not None
+        and Adhesion.objects.filter(
+            utilisateur=par,
+            collectivite_id=devis.collectivite_id,
+            role=Adhesion.Role.SIGNATAIRE,
+        ).exists()
+    )
+    if not autorise:
+        raise ValidationError(
+            f"Seul un signataire de {devis.collectivite.nom} peut répondre à ce "
+            "devis sur le portail."
+        )
+
+
+def _ip(ip: str | None) -> str | None:
+    """L'adresse IP du répondant si elle est valide, sinon rien."""
+    try:
+        validate_ipv46_address(ip or "")
+    except ValidationError:
+        return None
+    return ip
+
+
+def _verifier_non_expire(devis: Devis) -> None:
+    if devis.statut == Devis.Statut.EXPIRE or devis.est_perime:
+        raise ValidationError(
+            f"Le devis {devis.numero} a expiré (valable jusqu'au "
+            f"{format_date(devis.date_validite)}) : il ne peut plus être accepté. "
+            "Dupliquez-le pour émettre un nouveau devis."
+        )
+
+
+def _accepter(
+    devis: Devis,
+    *,
+    signataire_nom: str,
+    signataire_qualite: str,
+    par,
+    canal: str,
+    ip: str | None,
+) -> Devis:
+    _verifier_non_expire(devis)
+    if devis.statut != Devis.Statut.EMIS:
+        raise ValidationError(
+            f"Le devis {devis} est « {devis.get_statut_display().lower()} » : "
+            "seul un devis émis peut être accepté."
+        )
+    _verifier_repondant(devis, par=par, canal=canal)
+    erreurs = []
+    if not (signataire_nom or "").strip():
+        erreurs.append("Le nom du signataire est obligatoire.")
+    if not (signataire_qualite or "").strip():
+        erreurs.append("La qualité du signataire est obligatoire.")
+    if erreurs:
+        raise ValidationError(erreurs)
+    devis.statut = Devis.Statut.ACCEPTE
+    devis.accepte_le = timezone.now()
+    devis.reponse_par = par
+    devis.reponse_canal = canal
+    devis.reponse_ip = _ip(ip)
+    devis.signataire_nom = signataire_nom.strip()
+    devis.signataire_qualite = signataire_qualite.strip()
+    devis.save(
+        update_fields=[
+            "statut",
+            "accepte_le",
+            "reponse_par",
+            "reponse_canal",
+            "reponse_ip",
+            "signataire_nom",
+            "signataire_qualite",
+            "modifie_le",
+        ]
+    )
+    _evenement(
+        devis,
+        par=par,
+        commentaire=(
+            f"Accepté par {devis.signataire_nom}, {devis.signataire_qualite} "
+            f"({'portail' if canal == 'portail' else 'réponse papier'})."
+        ),
+    )
+    return devis
+
+
+@transaction.atomic
+def devis_accepter(
+    *,
+    devis: Devis,
+    signataire_nom: str,
+    signataire_qualite: str,
+    par,
+    canal: str,
+    ip: str | None = None,
+) -> Devis:
+    """Enregistre l'acceptation d'un devis émis et encore valable (qui, quand,
+    nom et qualité du signataire, canal, adresse IP)."""
+    return _accepter(
+        _verrouiller(devis),
+        signataire_nom=signataire_nom,
+        signataire_qualite=signataire_qualite,
+        par=par,
+        canal=canal,
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def devis_accepter_demande(
+    *,
+    demande: DemandeDevis,
+    signataire_nom: str,
+    signataire_qualite: str,
+    par,
+    canal: str,
+    ip: str | None = None,
+) -> list[Devis]:
+    """Accepte d'un coup tous les devis émis d'une demande — tous ou aucun."""
+    a_accepter = list(
+        Devis.objects.select_for_update(of=("self",))
+        .select_related("emetteur", "collectivite")
+        .filter(demande=demande, statut=Devis.Statut.EMIS)
+        .order_by("pk")
+    )
+    if not a_accepter:
+        raise ValidationError("Cette demande n'a aucun devis émis à accepter.")
+    return [
+        _accepter(
+            devis,
+            signataire_nom=signataire_nom,
+            signataire_qualite=signataire_qualite,
+            par=par,
+            canal=canal,
+            ip=ip,
+        )
+        for devis in a_accepter
+    ]
+
+
+@transaction.atomic
+def devis_refuser(
+    *, devis: Devis, motif: str, par, canal: str, ip: str | None = None
+) -> Devis:
+    """Enregistre le refus motivé d'un devis émis."""
+    devis = _verrouiller(devis)
+    if devis.statut != Devis.Statut.EMIS:
+        raise ValidationError(
+            f"Le devis {devis} est « {devis.get_statut_display().lower()} » : "
+            "seul un devis émis peut être refusé."
+        )
+    _verifier_repondant(devis, par=par, canal=canal)
+    motif = (motif or "").strip()
+    if not motif:
+        raise ValidationError("Le motif du refus est obligatoire.")
+    devis.statut = Devis.Statut.REFUSE
+    devis.refuse_le = timezone.now()
+    devis.refus_motif = motif
+    devis.reponse_par = par
+    devis.reponse_canal = canal
+    devis.reponse_ip = _ip(ip)
+    devis.save(
+        update_fields=[
+            "statut",
+            "refuse_le",
+            "refus_motif",
+            "reponse_par",
+            "reponse_canal",
+            "reponse_ip",
+            "modifie_le",
+        ]
+    )
+    _evenement(devis, par=par, commentaire=f"Refusé : {motif}")
+    return devis
+
+
+@transaction.atomic
+def devis_annuler(*, devis: Devis, motif: str, par) -> Devis:
+    """Annule un devis émis (accepté, refusé ou expiré compris) : il garde son
+    numéro et son PDF, l'annulation est un état motivé, pas une suppression."""
+    devis = _verrouiller(devis)
+    if devis.est_brouillon:
+        raise ValidationError("Un brouillon ne s'annule pas : supprimez-le.")
+    if devis.statut not in ETATS_ANNULABLES:
+        raise ValidationError(f"Le devis {devis} est déjà annulé.")
+    motif = (motif or "").strip()
+    if not motif:
+        raise ValidationError("Le motif de l'annulation est obligatoire.")
+    devis.statut = Devis.Statut.ANNULE
+    devis.annule_le = timezone.now()
+    devis.annule_par = par
+    devis.annulation_motif = motif
+    devis.save(
+        update_fields=[
+            "statut",
+            "annule_le",
+            "annule_par",
+            "annulation_motif",
+            "modifie_le",
+        ]
+    )
+    _evenement(devis, par=par, commentaire=f"Annulé : {motif}")
+    return devis
+
+
+@transaction.atomic
+def devis_expirer_perimes(*, aujourd_hui: date | None = None) -> int:
+    """Enregistre « expiré » pour les devis émis dont la date de validité est
+    passée (expirés le lendemain de cette date). Idempotent ; renvoie le nombre
+    de devis passés à l'état expiré."""
+    aujourd_hui = aujourd_hui or timezone.localdate()
+    perimes = list(
+        Devis.objects.select_for_update()
+        .filter(statut=Devis.Statut.EMIS, date_validite__lt=aujourd_hui)
+        .order_by("pk")
+    )
+    for devis in perimes:
+        devis.statut = Devis.Statut.EXPIRE
+        devis.expire_le = devis.date_validite + timedelta(days=1)
+        devis.save(update_fields=["statut", "expire_le", "modifie_le"])
+        _evenement(
+            devis,
+            par=None,
+            commentaire=(
+                "Date de validité dépassée (valable jusqu'au "
+                f"{format_date(devis.date_validite)})."
+            ),
+        )
+    return len(perimes)
+
+
+@transaction.atomic
+def devis_dupliquer(*, devis: Devis, par) -> list[Devis]:
+    """Nouveaux brouillons à partir des lignes demandées du devis, rechiffrés
+    sur la grille en vigueur aujourd'hui. Les prix saisis sur devis ne sont pas
+    repris : l'agent les fixe à nouveau."""
+    demande = devis.demande
+    lignes = lignes_de_la_demande(demande)
+    nom = devis.numero or f"brouillon n°{devis.pk}"
+    return devis_creer_brouillons(
+        collectivite=devis.collectivite,
+        lignes=lignes,
+        par=par,
+        commentaire=f"Copie de la demande du devis {nom}.",
+    )
+
+
+@transaction.atomic
+def devis_envoyer(*, devis: Devis, par) -> EnvoiDevis:
+    """Envoie le devis émis, PDF stocké en pièce jointe, aux adresses de contact
+    de la collectivité ; chaque envoi est tracé sur le devis."""
+    devis = _verrouiller(devis)
+    if devis.statut not in ETATS_ENVOYABLES:
+        raise ValidationError(
+            f"Le devis {devis} est « {devis.get_statut_display().lower()} » : "
+            "seul un devis émis (ou accepté) peut être envoyé."
+        )
+    collectivite = devis.collectivite
+    destinataires = collectivite.liste_emails
+    if not destinataires:
+        raise ValidationError(
+            f"{collectivite.nom} n'a aucune adresse électronique de contact : "
+            "renseignez-la avant d'envoyer le devis."
+        )
+    try:
+        contenu = devis_pdf.devis_pdf_stocke(devis)
+    except (OSError, ValueError) as erreur:
+        raise ValidationError(
+            f"Le PDF stocké du devis {devis.numero} est introuvable ou altéré : "
+            "signalez-le à l'administrateur."
+        ) from erreur
+    emetteur = devis.emetteur_fige
+    envoi = EnvoiDevis.objects.create(
+        devis=devis, destinataires=", ".join(destinataires), envoye_par=par
+    )
+    _evenement(
+        devis, par=par, commentaire=f"Envoyé par courriel à {envoi.destinataires}."
+    )
+    message = EmailMessage(
+        subject=f"Devis {devis.numero} — {emetteur.get('nom', '')}",
+        body=(
+            "Madame, Monsieur,\n\n"
+            f"Veuillez trouver ci-joint le devis {devis.numero} établi par "
+            f"{emetteur.get('nom', '')} pour {collectivite.nom}, daté du "
+            f"{format_date(devis.date_emission)} et valable jusqu'au "
+            f"{format_date(devis.date_validite)}.\n\n"
+            "Pour l'accepter, retournez-le daté et signé, avec la mention "
+            "« Bon pour accord », le nom et la qualité du signataire.\n\n"
+            "Cordialement,\n"
+            f"{emetteur.get('nom', '')}\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=destinataires,
+        reply_to=[emetteur["email"]] if emetteur.get("email") else None,
+    )
+    message.attach(f"{devis.numero}.pdf", contenu, "application/pdf")
+    try:
+        message.send(fail_silently=False)
+    except OSError as erreur:
+        raise ValidationError(
+            f"L'envoi du courriel a échoué ({erreur}) : réessayez plus tard."
+        ) from erreur
+    return envoi
