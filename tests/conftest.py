@@ -21,6 +21,15 @@ def sans_axes(request, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def stockage_prive_temporaire_global(tmp_path):
+    """Scans et PDF émis vont dans un dossier temporaire, jamais dans ``private/``."""
+    from tests.factories import stockage_prive_dans
+
+    with stockage_prive_dans(tmp_path / "prive") as stockage:
+        yield stockage
+
+
 @pytest.fixture(scope="session")
 def instantane_2024_14(django_db_setup, django_db_blocker):
     """La grille 2024/14 chargée depuis son fichier, figée en instantané pur.
