@@ -1,0 +1,141 @@
+"""Courriels aux agents du CDG après un geste d'une collectivité sur le portail.
+
+Règle : chaque bon pour accord, refus ou nouvelle demande saisi sur le portail
+est signalé à tous les agents actifs du CDG (rôle *agent*). Le courriel part
+après l'enregistrement : un serveur de messagerie en panne n'annule jamais le
+geste de la collectivité, l'échec est seulement journalisé.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.utils import timezone
+
+from conventions.formats import format_date, format_euros
+from conventions.models import Collectivite, Utilisateur
+
+journal = logging.getLogger(__name__)
+
+
+def destinataires_cdg() -> list[str]:
+    """Les adresses de tous les agents actifs du CDG."""
+    return list(
+        Utilisateur.objects.filter(is_active=True, role=Utilisateur.Role.AGENT)
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+
+
+def _horodatage(moment: datetime | None) -> str:
+    moment = timezone.localtime(moment or timezone.now())
+    return f"{format_date(moment.date())} à {moment:%H h %M}"
+
+
+def _envoyer(sujet: str, corps: str) -> int:
+    """Envoie un courriel aux agents ; renvoie le nombre de messages partis."""
+    destinataires = destinataires_cdg()
+    if not destinataires:
+        journal.warning("Aucun agent du CDG à prévenir : %s", sujet)
+        return 0
+    message = EmailMessage(
+        subject=sujet,
+        body=corps,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=destinataires,
+    )
+    try:
+        return message.send()
+    except Exception:  # le geste est enregistré : on ne le défait pas
+        journal.exception("Courriel aux agents du CDG non envoyé : %s", sujet)
+        return 0
+
+
+def _ligne_devis(devis) -> str:
+    return (
+        f"- {devis.numero} ({devis.emetteur.nom}) : "
+        f"{format_euros(devis.total_premiere_annee)} TTC la première année"
+    )
+
+
+def notifier_acceptation(
+    *,
+    collectivite: Collectivite,
+    devis: Sequence,
+    signataire_nom: str,
+    signataire_qualite: str,
+    par: Utilisateur,
+    le: datetime | None = None,
+) -> int:
+    """Prévient les agents du CDG d'un bon pour accord donné sur le portail."""
+    numeros = ", ".join(d.numero for d in devis)
+    sujet = f"Bon pour accord de {collectivite.nom} : {numeros}"
+    corps = "\n".join(
+        [
+            f"{collectivite.nom} a donné son bon pour accord sur le portail.",
+            "",
+            "Devis acceptés :",
+            *(_ligne_devis(d) for d in devis),
+            "",
+            f"Signataire : {signataire_nom}, {signataire_qualite}",
+            f"Saisi par : {par.get_full_name() or par.email} <{par.email}>",
+            f"Le : {_horodatage(le)}",
+        ]
+    )
+    return _envoyer(sujet, corps)
+
+
+def notifier_refus(
+    *,
+    collectivite: Collectivite,
+    devis,
+    motif: str,
+    par: Utilisateur,
+    le: datetime | None = None,
+) -> int:
+    """Prévient les agents du CDG d'un devis refusé sur le portail."""
+    sujet = f"Devis refusé par {collectivite.nom} : {devis.numero}"
+    corps = "\n".join(
+        [
+            f"{collectivite.nom} a refusé un devis sur le portail.",
+            "",
+            _ligne_devis(devis),
+            "",
+            f"Motif : {motif}",
+            f"Saisi par : {par.get_full_name() or par.email} <{par.email}>",
+            f"Le : {_horodatage(le)}",
+        ]
+    )
+    return _envoyer(sujet, corps)
+
+
+def notifier_demande(*, demande, libelles: dict[str, str] | None = None) -> int:
+    """Prévient les agents du CDG d'une demande de devis à chiffrer."""
+    libelles = libelles or {}
+    par = demande.demandee_par
+    lignes = [
+        f"- {libelles.get(ligne['code'], ligne['code'])} × {ligne['quantite']}"
+        + (" (avec l'intervention du CDG)" if ligne.get("intervention") else "")
+        for ligne in demande.lignes_demandees
+    ]
+    sujet = f"Demande de devis de {demande.collectivite.nom}"
+    corps = "\n".join(
+        [
+            f"{demande.collectivite.nom} demande un devis sur le portail "
+            f"(demande n°{demande.pk}).",
+            "",
+            "Prestations demandées :",
+            *lignes,
+            "",
+            f"Commentaire : {demande.commentaire or '—'}",
+            f"Envoyée par : {par.email if par else '—'}",
+            f"Le : {_horodatage(demande.creee_le)}",
+            "",
+            "Elle attend d'être chiffrée dans le tableau de bord du CDG.",
+        ]
+    )
+    return _envoyer(sujet, corps)
