@@ -13,7 +13,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 
 from conventions.models import Adhesion, Collectivite
 
@@ -27,6 +27,20 @@ def agent_requis(vue):
             return redirect_to_login(request.get_full_path())
         if not request.user.est_agent:
             raise PermissionDenied("Réservé aux agents du CDG.")
+        return vue(request, *args, **kwargs)
+
+    return enveloppe
+
+
+def portail_requis(vue):
+    """Anonyme → connexion ; agent ou administrateur → back office."""
+
+    @wraps(vue)
+    def enveloppe(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if request.user.est_agent:
+            return redirect("gestion:tableau_de_bord")
         return vue(request, *args, **kwargs)
 
     return enveloppe

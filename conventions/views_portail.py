@@ -17,10 +17,8 @@ nouvel affichage de la page avec la saisie et les erreurs en français.
 from __future__ import annotations
 
 import logging
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
@@ -30,7 +28,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from conventions import notifications
-from conventions.access import adhesion_ou_404
+from conventions.access import adhesion_ou_404, portail_requis
 from conventions.categories import categorie_expliquee
 from conventions.models import Adhesion, Collectivite, Convention, Organisme
 from devis import services as devis_services
@@ -56,20 +54,6 @@ MESSAGE_RESERVE_SIGNATAIRE = (
 
 
 # --- Accès ------------------------------------------------------------------
-
-
-def portail_requis(vue):
-    """Anonyme → connexion ; agent ou administrateur → back office."""
-
-    @wraps(vue)
-    def enveloppe(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if request.user.est_agent:
-            return redirect("gestion:tableau_de_bord")
-        return vue(request, *args, **kwargs)
-
-    return enveloppe
 
 
 def _signataire_requis(adhesion: Adhesion) -> None:
