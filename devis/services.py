@@ -571,7 +571,7 @@ def _verifier_non_expire(devis: Devis) -> None:
         raise ValidationError(
             f"Le devis {devis.numero} a expiré (valable jusqu'au "
             f"{format_date(devis.date_validite)}) : il ne peut plus être accepté. "
-            "Dupliquez-le pour émettre un nouveau devis."
+            "Un nouveau devis peut être établi à sa place."
         )
 
 
