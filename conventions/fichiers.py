@@ -1,7 +1,8 @@
 """Contrôle des fichiers déposés : le scan signé d'une convention.
 
 Règle : un PDF seulement (extension ``.pdf``, contenu commençant par ``%PDF-``,
-lisible par pypdf, non chiffré, au moins une page), d'au plus
+lisible par pypdf, non chiffré, au moins une page, sans script ni lancement de
+programme), d'au plus
 :data:`TAILLE_MAX_SCAN` octets. Chaque refus a son propre message. Le fichier
 accepté est identifié par son empreinte SHA-256, enregistrée avec la convention.
 """
@@ -14,6 +15,7 @@ import math
 
 from django.core.exceptions import ValidationError
 from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from conventions.formats import format_nombre
 
@@ -22,6 +24,10 @@ logger = logging.getLogger(__name__)
 TAILLE_MAX_SCAN = 10 * 1024 * 1024  # 10 Mo
 SIGNATURE_PDF = b"%PDF-"
 _MO = 1024 * 1024
+# Actions PDF qu'un scan n'a aucune raison de porter : un script, ou le
+# lancement d'un programme à l'ouverture du document.
+_ACTIONS_ACTIVES = frozenset({"/JavaScript", "/Launch"})
+_OBJETS_PARCOURUS_MAX = 50_000
 
 
 def _en_mo(octets: int) -> str:
@@ -38,6 +44,34 @@ def _sha256(fichier) -> str:
         empreinte.update(bloc)
     fichier.seek(0)
     return empreinte.hexdigest()
+
+
+def _contient_une_action_active(lecteur: PdfReader) -> bool:
+    """Vrai si un objet du document, atteint depuis son catalogue, porte du
+    JavaScript (clé ``/JS``, arbre de noms ``/JavaScript``) ou une action
+    ``/Launch``. Le parcours est borné : un PDF construit pour l'épuiser n'est
+    pas parcouru au-delà de :data:`_OBJETS_PARCOURUS_MAX` objets."""
+    a_voir: list = [lecteur.trailer["/Root"]]
+    vus: set[tuple[int, int]] = set()
+    parcourus = 0
+    while a_voir and parcourus < _OBJETS_PARCOURUS_MAX:
+        objet = a_voir.pop()
+        if isinstance(objet, IndirectObject):
+            cle = (objet.idnum, objet.generation)
+            if cle in vus:
+                continue
+            vus.add(cle)
+            objet = objet.get_object()
+        parcourus += 1
+        if isinstance(objet, DictionaryObject):
+            if "/JS" in objet or "/JavaScript" in objet:
+                return True
+            if objet.get("/S") in _ACTIONS_ACTIVES:
+                return True
+            a_voir.extend(dict.values(objet))
+        elif isinstance(objet, ArrayObject):
+            a_voir.extend(list.__iter__(objet))
+    return False
 
 
 def verifier_pdf(fichier) -> str:
@@ -72,6 +106,7 @@ def verifier_pdf(fichier) -> str:
         lecteur = PdfReader(fichier)
         chiffre = lecteur.is_encrypted
         pages = 0 if chiffre else len(lecteur.pages)
+        actif = False if chiffre else _contient_une_action_active(lecteur)
     except Exception as erreur:  # pypdf lève des exceptions variées sur un PDF abîmé
         logger.info("PDF illisible refusé (%s) : %s", nom, erreur)
         raise ValidationError(
@@ -87,4 +122,11 @@ def verifier_pdf(fichier) -> str:
         )
     if pages < 1:
         raise ValidationError("Le PDF ne contient aucune page.", code="sans_page")
+    if actif:
+        raise ValidationError(
+            "Le PDF contient du code exécutable (JavaScript ou lancement de "
+            "programme), ce qu'un scan ne contient jamais : scannez de nouveau le "
+            "document signé.",
+            code="script",
+        )
     return _sha256(fichier)

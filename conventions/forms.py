@@ -15,6 +15,8 @@ from conventions.fichiers import TAILLE_MAX_SCAN, verifier_pdf
 from conventions.models import Collectivite, Signature
 from conventions.services import CHAMPS_COLLECTIVITE
 
+MAX_ADRESSE = 254  # RFC 5321 : longueur maximale d'une adresse électronique
+
 
 class ConnexionForm(AuthenticationForm):
     error_messages = {
@@ -26,16 +28,57 @@ class ConnexionForm(AuthenticationForm):
     }
 
     def clean_username(self):
-        return self.cleaned_data["username"].strip().lower()
+        # AuthenticationForm annonce 254 caractères (attribut maxlength) sans les
+        # vérifier : une adresse plus longue irait jusqu'au journal des échecs de
+        # django-axes (varchar 255), que PostgreSQL refuse par une erreur 500.
+        adresse = self.cleaned_data["username"].strip().lower()
+        if len(adresse) > MAX_ADRESSE:
+            raise ValidationError(
+                f"Une adresse électronique compte au plus {MAX_ADRESSE} caractères.",
+                code="max_length",
+            )
+        return adresse
 
 
 # --- Back office : collectivités et conventions ---------------------------
 # Les formulaires valident ; les écritures passent par conventions.services.
 
 
-CODE_INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
-CODE_POSTAL = re.compile(r"^\d{5}$")
+# [0-9] et non \d : \d accepte aussi les chiffres arabes, persans, etc.
+CODE_INSEE = re.compile(r"^([0-9]{5}|2[AB][0-9]{3})$")
+CODE_POSTAL = re.compile(r"^[0-9]{5}$")
 TELEPHONE = re.compile(r"^\+?[0-9 .()-]{10,20}$")
+
+# Caractères de contrôle et commandes de direction du texte (U+202A à U+202E,
+# U+2066 à U+2069) : invisibles à l'écran, ils falsifient l'affichage d'un nom
+# (« Ruitz\u202efdp.exe » s'affiche « Ruitzexe.pdf ») ; une fin de ligne dans un
+# nom casse l'en-tête d'un courriel (le sujet des notifications) ; un NUL est
+# refusé par PostgreSQL. Un texte sur plusieurs lignes garde tabulations et
+# fins de ligne.
+_DIRECTION = r"\u202a-\u202e\u2066-\u2069"
+_CONTROLES_LIGNE = re.compile(rf"[\x00-\x1f\x7f-\x9f\u2028\u2029{_DIRECTION}]")
+_CONTROLES_TEXTE = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_DIRECTION}]")
+
+
+def valider_ligne(valeur: str) -> None:
+    """Un texte d'une ligne (nom, qualité, adresse…) sans caractère invisible."""
+    if valeur and _CONTROLES_LIGNE.search(valeur):
+        raise ValidationError(
+            "Ce champ contient un caractère invisible ou de contrôle (retour à la "
+            "ligne, tabulation, caractère de direction du texte…) : retirez-le.",
+            code="controle",
+        )
+
+
+def valider_texte(valeur: str) -> None:
+    """Un texte libre (motif, commentaire…) : fins de ligne permises, pas les
+    autres caractères de contrôle ni les commandes de direction du texte."""
+    if valeur and _CONTROLES_TEXTE.search(valeur):
+        raise ValidationError(
+            "Ce texte contient un caractère invisible ou de contrôle (caractère "
+            "d'échappement, de direction du texte…) : retirez-le.",
+            code="controle",
+        )
 
 
 class ChampDate(forms.DateField):
@@ -110,6 +153,9 @@ class CollectiviteForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agents_date"].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+        for champ in self.fields.values():
+            if isinstance(champ, forms.CharField):
+                champ.validators.append(valider_ligne)
 
     def _doublon(self, **filtre) -> Collectivite | None:
         autres = Collectivite.objects.filter(**filtre)
@@ -146,6 +192,15 @@ class CollectiviteForm(forms.ModelForm):
                 "l'année en cours."
             )
         return annee
+
+    def clean_agents_date(self):
+        # Comme l'année de la population : un effectif constaté, donc passé.
+        jour = self.cleaned_data.get("agents_date")
+        if jour is not None and jour > timezone.localdate():
+            raise ValidationError(
+                "La date du nombre d'agents ne peut pas être dans le futur."
+            )
+        return jour
 
     def clean_emails_contact(self) -> str:
         adresses = [
@@ -231,6 +286,7 @@ class ForcageCategorieForm(_IdentifiantsPropres, forms.Form):
         label="Motif du forçage",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=1000,
+        validators=[valider_texte],
         help_text="Obligatoire : il figure dans l'historique de la collectivité.",
         error_messages={"required": "Indiquez le motif du forçage de la catégorie."},
     )
@@ -255,11 +311,13 @@ class SignatureForm(_IdentifiantsPropres, forms.Form):
     signataire_nom = forms.CharField(
         label="Nom du signataire",
         max_length=200,
+        validators=[valider_ligne],
         error_messages={"required": "Indiquez le nom du signataire."},
     )
     signataire_qualite = forms.CharField(
         label="Qualité du signataire",
         max_length=200,
+        validators=[valider_ligne],
         help_text="Ex. Maire, Président, Adjoint délégué.",
         error_messages={"required": "Indiquez la qualité du signataire."},
     )
@@ -316,6 +374,7 @@ class ResiliationForm(_IdentifiantsPropres, forms.Form):
         label="Motif de la résiliation",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
+        validators=[valider_texte],
         error_messages={"required": "Indiquez le motif de la résiliation."},
     )
 
@@ -328,3 +387,13 @@ class ExpirationForm(_IdentifiantsPropres, forms.Form):
         help_text="Date à laquelle la convention est arrivée à son terme.",
         error_messages={"required": "Indiquez la date de fin."},
     )
+
+    def clean_date(self):
+        # On constate une fin arrivée, on ne la programme pas.
+        date = self.cleaned_data["date"]
+        if date > timezone.localdate():
+            raise ValidationError(
+                "La date de fin ne peut pas être dans le futur : on constate "
+                "l'expiration d'une convention arrivée à son terme."
+            )
+        return date

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
 
 from conventions.formats import en_decimal
+from conventions.forms import valider_ligne, valider_texte
 from conventions.models import Collectivite
 from devis.chiffrage_formulaire import (
     PrixManuels,
@@ -30,6 +31,21 @@ CENTIME = Decimal("0.01")
 MESSAGE_AUCUNE_LIGNE = (
     "Indiquez au moins une prestation : saisissez une quantité d'au moins 1."
 )
+
+
+# Au-delà, aucun enregistrement n'existe (clé primaire sur 64 bits signés).
+IDENTIFIANT_MAX = 2**63 - 1
+
+
+def identifiant_ou_none(valeur) -> int | None:
+    """Un identifiant saisi (« 12 ») ou ``None`` : chiffres ASCII seulement, et
+    dans les bornes de la base. ``str.isdigit`` ne suffit pas : « ² » ou « ٣ »
+    passent ce test, et ``int("²")`` lève une erreur."""
+    texte = str(valeur or "").strip()
+    if not texte.isascii() or not texte.isdigit() or len(texte) > 19:
+        return None
+    identifiant = int(texte)
+    return identifiant if 1 <= identifiant <= IDENTIFIANT_MAX else None
 
 
 def nom_quantite(code: str) -> str:
@@ -78,7 +94,8 @@ class MontantField(forms.Field):
             raise ValidationError(self.error_messages["trop_grand"], code="trop_grand")
         if montant != montant.quantize(CENTIME):
             raise ValidationError(self.error_messages["centimes"], code="centimes")
-        return montant.quantize(CENTIME)
+        # « -0 » est lisible mais s'afficherait « -0,00 € » : zéro positif.
+        return abs(montant.quantize(CENTIME))
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
@@ -115,6 +132,7 @@ class DemandeDevisForm(forms.Form):
         label="Commentaire (interne)",
         required=False,
         max_length=2000,
+        validators=[valider_texte],
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={
             "max_length": "Le commentaire ne dépasse pas %(limit_value)d caractères."
@@ -183,6 +201,7 @@ class DemandeDevisForm(forms.Form):
                 label="Justification du montant",
                 required=False,
                 max_length=2000,
+                validators=[valider_texte],
                 widget=forms.Textarea(attrs={"rows": 2, "hx-preserve": "true"}),
                 error_messages={
                     "max_length": (
@@ -197,9 +216,10 @@ class DemandeDevisForm(forms.Form):
         valeur = self["collectivite"].value()
         if isinstance(valeur, Collectivite):
             return valeur
-        if valeur in (None, "") or not str(valeur).isdigit():
+        identifiant = identifiant_ou_none(valeur)
+        if identifiant is None:
             return None
-        return Collectivite.objects.filter(pk=int(valeur)).first()
+        return Collectivite.objects.filter(pk=identifiant).first()
 
     def _lignes_brutes(self) -> list[calcul.LigneDemandee]:
         lignes = []
@@ -490,6 +510,7 @@ class MotifForm(forms.Form):
     motif = forms.CharField(
         label="Motif",
         max_length=2000,
+        validators=[valider_texte],
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={
             "required": "Indiquez le motif.",
@@ -512,6 +533,7 @@ class AcceptationForm(forms.Form):
     signataire_nom = forms.CharField(
         label="Nom du signataire",
         max_length=200,
+        validators=[valider_ligne],
         error_messages={
             "required": "Indiquez le nom du signataire.",
             "max_length": "Le nom ne dépasse pas %(limit_value)d caractères.",
@@ -520,6 +542,7 @@ class AcceptationForm(forms.Form):
     signataire_qualite = forms.CharField(
         label="Qualité du signataire",
         max_length=200,
+        validators=[valider_ligne],
         help_text="Par exemple : Maire, Président, adjoint délégué.",
         error_messages={
             "required": "Indiquez la qualité du signataire (maire, président…).",

@@ -24,6 +24,7 @@ from devis.forms import (
     AnnulationForm,
     DemandeDevisForm,
     RefusForm,
+    identifiant_ou_none,
     initial_depuis_demande,
 )
 from devis.models import DemandeDevis, Devis, DevisVerrouille
@@ -98,11 +99,9 @@ def nouveau(request):
         return redirect("devis:liste")
     if request.method != "POST":
         initial = {}
-        collectivite_id = request.GET.get("collectivite", "")
-        if collectivite_id.isdigit() and (
-            Collectivite.objects.filter(pk=collectivite_id).exists()
-        ):
-            initial["collectivite"] = int(collectivite_id)
+        collectivite_id = identifiant_ou_none(request.GET.get("collectivite"))
+        if collectivite_id and Collectivite.objects.filter(pk=collectivite_id).exists():
+            initial["collectivite"] = collectivite_id
         form = DemandeDevisForm(grille=grille, initial=initial)
         return _rendre_formulaire(request, form)
 
@@ -189,8 +188,8 @@ def chiffrage(request):
             {"erreur_grille": exc.erreurs, "htmx": True},
         )
     collectivite_fixe = None
-    demande_id = request.POST.get("demande", "")
-    if demande_id.isdigit():
+    demande_id = identifiant_ou_none(request.POST.get("demande"))
+    if demande_id:
         demande = DemandeDevis.objects.filter(pk=demande_id).first()
         collectivite_fixe = demande.collectivite if demande else None
     form = DemandeDevisForm(

@@ -10,6 +10,8 @@ import json
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -224,7 +226,15 @@ def _erreur(erreurs: list[str]) -> JsonResponse:
 @require_POST
 def chiffrage(request):
     try:
-        donnees = json.loads(request.body)
+        corps = request.body
+    except RequestDataTooBig:
+        # Sinon Django répond par sa page HTML « Bad Request » en anglais.
+        limite = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        return _erreur(
+            [f"Le corps de la requête est trop volumineux ({limite} Ko au plus)."]
+        )
+    try:
+        donnees = json.loads(corps)
     except (ValueError, RecursionError):
         return _erreur(["Le corps de la requête n'est pas un JSON valide."])
     if not isinstance(donnees, dict):
