@@ -72,7 +72,11 @@ COLONNES = {
     },
 }
 
-RE_INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+RE_INSEE = re.compile(r"^([0-9]{5}|2[AB][0-9]{3})$")
+# Chiffres ASCII seulement : « ² » ou « ٣ » passent ``str.isdigit()``.
+RE_CHIFFRES = re.compile(r"[0-9]+")
+# Garde-fou : aucune collectivité française n'approche 10 millions d'habitants.
+POPULATION_MAX = 10_000_000
 
 
 class FichierIllisible(Exception):
@@ -171,7 +175,7 @@ def _lire_ligne(
 
     code = _sans_espaces(cellule("code_insee")).upper()
     if code:
-        if code.isdigit() and len(code) == 4:
+        if RE_CHIFFRES.fullmatch(code) and len(code) == 4:
             code = "0" + code  # zéro initial perdu par un tableur
         if not RE_INSEE.match(code):
             raise LigneRejetee(f"code INSEE invalide « {cellule('code_insee')} »")
@@ -191,7 +195,7 @@ def _lire_ligne(
 
     population = _sans_espaces(cellule("population"))
     if population:
-        if not population.isdigit():
+        if not RE_CHIFFRES.fullmatch(population) or int(population) > POPULATION_MAX:
             raise LigneRejetee(
                 f"population totale non numérique « {cellule('population')} »"
             )
@@ -199,7 +203,7 @@ def _lire_ligne(
 
     annee = _sans_espaces(cellule("population_annee"))
     if annee:
-        if not (annee.isdigit() and 1800 <= int(annee) <= 2100):
+        if not (RE_CHIFFRES.fullmatch(annee) and 1800 <= int(annee) <= 2100):
             raise LigneRejetee(f"année de population invalide « {annee} »")
         valeurs["population_annee"] = int(annee)
     elif "population" in valeurs and annee_defaut is not None:

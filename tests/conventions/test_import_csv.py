@@ -198,3 +198,19 @@ def test_the_sample_file_imports_cleanly_twice(db):
     assert premier.rejets == [] and premier.creees == 8
     assert (second.creees, second.mises_a_jour, second.inchangees) == (0, 0, 8)
     assert set(Collectivite.objects.values_list("type", flat=True)) == {"commune"}
+
+
+def test_non_ascii_digits_and_absurd_populations_are_rejected(db):
+    from conventions.import_csv import collectivites_importer_csv
+    from conventions.models import Collectivite
+
+    contenu = (
+        "code commune;libellé;population totale;SIREN\n"
+        "62001;Ablain;²;\n"
+        "٦٢٠٠٢;Achicourt;100;\n"
+        "62003;Achiet;99999999999999999999;\n"
+        "62004;Acq;850;\n"
+    ).encode()
+    rapport = collectivites_importer_csv(contenu=contenu)
+    assert [c.nom for c in Collectivite.objects.all()] == ["Acq"]
+    assert len(rapport.rejets) == 3
