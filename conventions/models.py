@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
+from django.utils.deconstruct import deconstructible
 from simple_history.models import HistoricalRecords
 
 from tarifs.models import Emetteur
@@ -230,7 +231,19 @@ class Adhesion(models.Model):
 
 # Les scans signés ne sont jamais servis comme des fichiers publics : ils vivent
 # hors de MEDIA_ROOT et passent par une vue qui vérifie l'accès.
-stockage_prive = FileSystemStorage(location=settings.PRIVATE_STORAGE_ROOT)
+@deconstructible
+class StockagePrive(FileSystemStorage):
+    """Stockage hors de MEDIA_ROOT, à ``settings.PRIVATE_STORAGE_ROOT``.
+
+    L'emplacement est lu dans les réglages et non passé en argument : il ne
+    doit pas être écrit dans les migrations (il dépend de la machine).
+    """
+
+    def __init__(self):
+        super().__init__(location=settings.PRIVATE_STORAGE_ROOT)
+
+
+stockage_prive = StockagePrive()
 
 
 def _chemin_scan(instance, nom: str) -> str:
