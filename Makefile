@@ -64,7 +64,7 @@ serve: install systeme
 	STATIC_MANIFEST=1 $(BIN)/python manage.py collectstatic --noinput -v 0
 	STATIC_MANIFEST=1 $(BIN)/python manage.py migrate --noinput -v 0
 	STATIC_MANIFEST=1 $(BIN)/python manage.py charger_grille
-	STATIC_MANIFEST=1 $(BIN)/gunicorn config.wsgi:application --config config/gunicorn.conf.py
+	STATIC_MANIFEST=1 CONN_MAX_AGE=$${CONN_MAX_AGE:-60} $(BIN)/gunicorn config.wsgi:application --config config/gunicorn.conf.py
 
 test: install-dev systeme-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -61,6 +61,7 @@ def preparer_environnement() -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         ROOT_URLCONF="bench.urls_bench",
         AXES_ENABLED="0",
+        CONN_MAX_AGE="60",
         PRIVATE_STORAGE_ROOT=tempfile.mkdtemp(prefix="cdg62-bench-prive-"),
         MEDIA_ROOT=tempfile.mkdtemp(prefix="cdg62-bench-media-"),
         PYTHONPATH=str(RACINE),
@@ -88,13 +89,18 @@ def mesurer_pages(env: dict[str, str]) -> tuple[str, str]:
     import django
 
     django.setup()
-    from django.db import connection
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections, connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from conventions.models import Collectivite, Convention, Utilisateur
     from devis.models import Devis
 
+    # Comme le fait l'outillage de test de Django : la connexion reste ouverte
+    # entre les requêtes du client, sans quoi le journal des requêtes se vide.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     agent, _ = Utilisateur.objects.get_or_create(
         email="agent-bench@cdg62.fr", defaults={"role": Utilisateur.Role.AGENT}
     )
@@ -160,15 +166,17 @@ def mesurer_pages(env: dict[str, str]) -> tuple[str, str]:
         for _ in range(3):
             client.get(url)
         durees = []
+        reset_queries()  # request_started vide le journal : partir de zéro
         with CaptureQueriesContext(connection) as requetes:
             reponse = client.get(url)
+        nb_requetes = len(requetes.captured_queries)  # avant que le journal change
         for _ in range(30):
             debut = time.perf_counter()
             client.get(url)
             durees.append((time.perf_counter() - debut) * 1000)
         lignes.append(
             f"| {cote} | {nom} | {reponse.status_code} "
-            f"| {len(requetes.captured_queries)} "
+            f"| {nb_requetes} "
             f"| {centile(durees, 50):.1f} | {centile(durees, 95):.1f} |"
         )
 

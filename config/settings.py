@@ -94,6 +94,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Connexions persistantes en production (``make serve`` : 60 s) ; 0 ailleurs,
+# pour que les tests ne gardent aucune connexion ouverte.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "conventions.Utilisateur"

@@ -12,7 +12,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -181,6 +181,9 @@ def tableau_de_bord(request):
     actives = Convention.objects.filter(
         collectivite=OuterRef("pk"), statut__in=[*EN_PREPARATION, Statut.SIGNEE]
     )
+    collectivites = Collectivite.objects.aggregate(
+        total=Count("pk"), sans_convention=Count("pk", filter=~Q(Exists(actives)))
+    )
     return render(
         request,
         "conventions/gestion/tableau_de_bord.html",
@@ -188,8 +191,8 @@ def tableau_de_bord(request):
             "en_attente": en_attente,
             "effectifs": [(s, effectifs.get(s.value, 0)) for s in Statut],
             "nb_en_preparation": sum(effectifs.get(s, 0) for s in EN_PREPARATION),
-            "sans_convention": Collectivite.objects.exclude(Exists(actives)).count(),
-            "nb_collectivites": Collectivite.objects.count(),
+            "sans_convention": collectivites["sans_convention"],
+            "nb_collectivites": collectivites["total"],
         },
     )
 

@@ -6,7 +6,6 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
-from conventions.models import Collectivite
 from devis.models import Devis
 from devis.selectors import q_en_attente, q_perimes
 from tarifs.models import Emetteur
@@ -40,10 +39,14 @@ class DevisFilter(django_filters.FilterSet):
         field_name="annee_affichee",
         widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 4}),
     )
-    collectivite = django_filters.ModelChoiceFilter(
+    # Un champ de recherche plutôt qu'une liste : 900 collectivités et plus ne
+    # tiennent pas dans un menu déroulant (ni dans le temps de rendu de la page).
+    collectivite = django_filters.CharFilter(
         label="Collectivité",
-        queryset=Collectivite.objects.order_by("nom"),
-        empty_label="Toutes",
+        method="filtrer_collectivite",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Nom de la collectivité"}
+        ),
     )
 
     class Meta:
@@ -53,6 +56,15 @@ class DevisFilter(django_filters.FilterSet):
     def filtrer_numero(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(numero__icontains=value) if value else queryset
+
+    def filtrer_collectivite(self, queryset, name, value):
+        """Un identifiant (lien depuis la page d'une collectivité) ou un nom."""
+        value = value.strip()
+        if not value:
+            return queryset
+        if value.isascii() and value.isdigit() and len(value) < 19:
+            return queryset.filter(collectivite_id=int(value))
+        return queryset.filter(collectivite__nom__icontains=value)
 
     def filtrer_statut(self, queryset, name, value):
         aujourdhui = timezone.localdate()

@@ -226,6 +226,8 @@ class Devis(models.Model):
             models.Index(
                 fields=["collectivite", "statut"], name="devis_collectivite_statut"
             ),
+            # L'ordre de la liste du back office (les plus récents d'abord).
+            models.Index(fields=["-cree_le", "-id"], name="devis_recents"),
         ]
 
     def __str__(self) -> str:

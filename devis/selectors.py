@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import IntegerField, Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet
 from django.db.models.functions import Cast, Coalesce, ExtractYear
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -108,6 +108,23 @@ def devis_expirant_bientot(
     aujourdhui = aujourdhui or timezone.localdate()
     return devis_en_attente_de_reponse(aujourdhui).filter(
         date_validite__lte=aujourdhui + timedelta(days=jours)
+    )
+
+
+def totaux_en_attente(
+    aujourdhui: date | None = None, jours: int = JOURS_AVANT_EXPIRATION
+) -> dict[str, int]:
+    """Nombre de devis en attente de réponse et, parmi eux, expirant dans
+    ``jours`` jours — en une seule requête."""
+    aujourdhui = aujourdhui or timezone.localdate()
+    en_attente = q_en_attente(aujourdhui)
+    return Devis.objects.aggregate(
+        en_attente=Count("pk", filter=en_attente),
+        expirant=Count(
+            "pk",
+            filter=en_attente
+            & Q(date_validite__lte=aujourdhui + timedelta(days=jours)),
+        ),
     )
 
 

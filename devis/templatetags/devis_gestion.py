@@ -28,14 +28,18 @@ def devis_tableau_de_bord():
     aujourdhui = timezone.localdate()
     en_attente = selectors.devis_en_attente_de_reponse(aujourdhui)
     expirant = selectors.devis_expirant_bientot(aujourdhui)
-    demandes = selectors.demandes_a_chiffrer()
+    demandes = list(selectors.demandes_a_chiffrer()[: LIMITE_TABLEAU_DE_BORD + 1])
+    totaux = selectors.totaux_en_attente(aujourdhui)
     return {
         "en_attente": list(en_attente[:LIMITE_TABLEAU_DE_BORD]),
-        "en_attente_total": en_attente.count(),
+        "en_attente_total": totaux["en_attente"],
         "expirant": list(expirant[:LIMITE_TABLEAU_DE_BORD]),
-        "expirant_total": expirant.count(),
-        "demandes": list(demandes[:LIMITE_TABLEAU_DE_BORD]),
-        "demandes_total": demandes.count(),
+        "expirant_total": totaux["expirant"],
+        "demandes": demandes[:LIMITE_TABLEAU_DE_BORD],
+        # Une requête de comptage seulement si la liste déborde.
+        "demandes_total": len(demandes)
+        if len(demandes) <= LIMITE_TABLEAU_DE_BORD
+        else selectors.demandes_a_chiffrer().count(),
         "jours": selectors.JOURS_AVANT_EXPIRATION,
         "aujourdhui": aujourdhui,
     }
