@@ -12,7 +12,7 @@ def accueil(request):
     """Chacun est envoyé de son côté : back office pour les agents, portail sinon."""
     if request.user.est_agent:
         return redirect("gestion:tableau_de_bord")
-    return redirect("/portail/")
+    return redirect("portail:accueil")
 
 
 @never_cache

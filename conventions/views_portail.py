@@ -30,7 +30,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from conventions import notifications
 from conventions.access import adhesion_ou_404, portail_requis
 from conventions.categories import categorie_expliquee
-from conventions.models import Adhesion, Collectivite, Convention, Organisme
+from conventions.models import Adhesion, Collectivite, Convention
+from devis import selectors as devis_selectors
 from devis import services as devis_services
 from devis.chiffrage_formulaire import grille_du_jour
 from devis.forms import DemandeDevisForm
@@ -493,12 +494,6 @@ def _sans_prix(donnees: QueryDict) -> QueryDict:
     return copie
 
 
-def _noms_emetteurs() -> dict[str, str]:
-    noms = dict(Emetteur.choices)
-    noms.update(Organisme.objects.values_list("emetteur", "nom"))
-    return noms
-
-
 def _formulaire_demande(grille, collectivite: Collectivite, donnees=None):
     """Le formulaire de demande du back office, collectivité fixée et sans
     aucun champ de prix saisi."""
@@ -512,7 +507,7 @@ def _formulaire_demande(grille, collectivite: Collectivite, donnees=None):
 def _apercu(form) -> dict:
     """Le contexte de l'aperçu en direct (gabarit partagé avec le back office) :
     aucune ligne « sur devis » n'y reçoit de champ de prix, le CDG l'établit."""
-    contexte = form.blocs(_noms_emetteurs())
+    contexte = form.blocs(devis_selectors.noms_des_emetteurs())
     for bloc in contexte["blocs"]:
         bloc["lignes"] = [(ligne, None) for ligne, _champs in bloc["lignes"]]
     contexte["champs_caches"] = []

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from conventions.models import Collectivite
-from conventions.selectors import collectivite_categorie
+from conventions.selectors import collectivite_categorie_connue
 from tarifs import calcul
 from tarifs.selectors import grille_en_vigueur, grille_instantane
 
@@ -47,13 +47,7 @@ def categorie_de(
     moteur, avec un message en français)."""
     if collectivite is None:
         return None
-    if (
-        not collectivite.categorie_forcee
-        and collectivite.population is None
-        and collectivite.agents is None
-    ):
-        return None
-    return collectivite_categorie(collectivite, grille)
+    return collectivite_categorie_connue(collectivite, grille)
 
 
 def chiffrer_demande(

@@ -13,8 +13,9 @@ from django.db.models.functions import Cast, Coalesce, ExtractYear
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from conventions.models import Collectivite
+from conventions.models import Collectivite, Organisme
 from devis.models import DemandeDevis, Devis, EnvoiDevis, EvenementDevis, LigneDevis
+from tarifs.models import Emetteur
 
 JOURS_AVANT_EXPIRATION = 15
 
@@ -32,6 +33,13 @@ def q_en_attente(aujourdhui: date) -> Q:
     return Q(statut=Devis.Statut.EMIS) & (
         Q(date_validite__isnull=True) | Q(date_validite__gte=aujourdhui)
     )
+
+
+def noms_des_emetteurs() -> dict[str, str]:
+    """Nom de chaque émetteur : l'organisme enregistré, sinon son libellé."""
+    noms = dict(Emetteur.choices)
+    noms.update(Organisme.objects.values_list("emetteur", "nom"))
+    return noms
 
 
 def devis_liste() -> QuerySet[Devis]:

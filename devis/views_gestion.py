@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from conventions.access import agent_requis
-from conventions.models import Collectivite, Organisme
+from conventions.models import Collectivite
 from devis import selectors, services
 from devis.chiffrage_formulaire import grille_du_jour
 from devis.filters import DevisFilter
@@ -30,7 +30,6 @@ from devis.forms import (
 from devis.models import DemandeDevis, Devis, DevisVerrouille
 from devis.pdf import devis_rendre_pdf
 from tarifs import calcul
-from tarifs.models import Emetteur
 
 PAR_PAGE = 25
 
@@ -50,13 +49,6 @@ def _grille_ou_message(request):
         return None
 
 
-def _emetteurs_actifs() -> dict[str, str]:
-    """Nom de chaque émetteur (l'organisme enregistré, sinon son libellé)."""
-    noms = dict(Emetteur.choices)
-    noms.update(Organisme.objects.values_list("emetteur", "nom"))
-    return noms
-
-
 # --- Demande de devis : création et modification ----------------------------
 
 
@@ -68,7 +60,7 @@ def _rendre_formulaire(request, form, *, demande=None, status=200):
             "form": form,
             "demande": demande,
             "url_action": request.path,
-            **form.blocs(_emetteurs_actifs()),
+            **form.blocs(selectors.noms_des_emetteurs()),
         },
         status=status,
     )
@@ -198,7 +190,7 @@ def chiffrage(request):
     return render(
         request,
         "devis/gestion/_chiffrage.html",
-        {"form": form, "htmx": True, **form.blocs(_emetteurs_actifs())},
+        {"form": form, "htmx": True, **form.blocs(selectors.noms_des_emetteurs())},
     )
 
 

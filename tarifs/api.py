@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from conventions.models import Collectivite
-from conventions.selectors import collectivite_categorie
+from conventions.selectors import collectivite_categorie_connue
 from tarifs import calcul
 from tarifs.selectors import grille_en_vigueur, grille_instantane
 
@@ -165,13 +165,7 @@ def _categorie(
             if collectivite is None:
                 erreurs.append(f"« collectivite » : aucune collectivité n°{lu['id']}.")
                 return None
-            if (
-                not collectivite.categorie_forcee
-                and collectivite.population is None
-                and collectivite.agents is None
-            ):
-                return None
-            return collectivite_categorie(collectivite, grille)
+            return collectivite_categorie_connue(collectivite, grille)
         return calcul.categorie_pour(
             grille, population=lu.get("population"), agents=lu.get("agents")
         )
