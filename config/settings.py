@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 
+from config.cache import est_partage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -99,6 +101,22 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache : en mémoire du processus par défaut (``make run``, tests) ; en
+# production, un cache partagé par tous les processus (Redis, ``CACHE_URL``),
+# exigé par ``check --deploy``. Il porte les sessions et l'accueil du portail.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://cdg62")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "config.cache.RedisCache"  # client réutilisé
+CACHE_PARTAGE = est_partage(CACHES["default"])
+# Sessions lues dans le cache partagé, écrites aussi en base (elles survivent à
+# un redémarrage du cache). Sans cache partagé, en base seulement : une session
+# fermée dans un processus resterait sinon ouverte dans le cache d'un autre.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHE_PARTAGE
+    else "django.contrib.sessions.backends.db"
+)
 
 AUTH_USER_MODEL = "conventions.Utilisateur"
 AUTHENTICATION_BACKENDS = [

@@ -5,3 +5,6 @@ class ConventionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "conventions"
     verbose_name = "Conventions et collectivités"
+
+    def ready(self):
+        from conventions import checks  # noqa: F401 (enregistre les contrôles)

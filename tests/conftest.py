@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 from conventions.models import Utilisateur
@@ -19,6 +20,14 @@ def sans_axes(request, settings):
     settings.AXES_ENABLED = "axes" in request.keywords
     # Hachage rapide : les tests créent beaucoup de comptes.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def cache_vide():
+    """Chaque test part d'un cache vide (accueil du portail, sessions)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
