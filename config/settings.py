@@ -121,7 +121,8 @@ SESSION_ENGINE = (
 AUTH_USER_MODEL = "conventions.Utilisateur"
 AUTHENTICATION_BACKENDS = [
     "conventions.backends.AxesBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Le backend standard, l'utilisateur des sessions lu dans le cache.
+    "conventions.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {

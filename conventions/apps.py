@@ -7,4 +7,6 @@ class ConventionsConfig(AppConfig):
     verbose_name = "Conventions et collectivités"
 
     def ready(self):
-        from conventions import checks  # noqa: F401 (enregistre les contrôles)
+        from conventions import backends, checks  # noqa: F401 (enregistrement)
+
+        backends.connecter()
