@@ -104,7 +104,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache : en mémoire du processus par défaut (``make run``, tests) ; en
 # production, un cache partagé par tous les processus (Redis, ``CACHE_URL``),
-# exigé par ``check --deploy``. Il porte les sessions et l'accueil du portail.
+# exigé par ``check --deploy``. Il porte les sessions, les comptes connectés et
+# l'accueil du portail.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://cdg62")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"]["BACKEND"] = "config.cache.RedisCache"  # client réutilisé

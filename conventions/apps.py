@@ -7,6 +7,7 @@ class ConventionsConfig(AppConfig):
     verbose_name = "Conventions et collectivités"
 
     def ready(self):
-        from conventions import backends, checks  # noqa: F401 (enregistrement)
+        from conventions import backends, cache_portail, checks  # noqa: F401
 
+        cache_portail.connecter()
         backends.connecter()

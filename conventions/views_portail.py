@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from conventions import notifications
+from conventions import cache_portail, notifications
 from conventions.access import adhesion_ou_404, portail_requis
 from conventions.categories import categorie_expliquee
 from conventions.models import Adhesion, Collectivite, Convention
@@ -173,11 +173,9 @@ def _demandes_en_attente(collectivite: Collectivite, libelles: dict) -> list:
 # --- Choix de la collectivité ---------------------------------------------------
 
 
-@portail_requis
-@require_GET
-def accueil(request):
-    """Les collectivités de l'utilisateur : une seule → sa page ; plusieurs →
-    un choix ; aucune → un message pour contacter le CDG."""
+def _accueil_calcule(request) -> dict:
+    """L'accueil de l'utilisateur : une seule collectivité → son identifiant
+    (pour y rediriger) ; sinon la page (le choix, ou le message « aucune »)."""
     adhesions = list(
         Adhesion.objects.filter(utilisateur=request.user)
         .select_related("collectivite")
@@ -190,13 +188,14 @@ def accueil(request):
         .order_by("collectivite__nom")
     )
     if len(adhesions) == 1:
-        return redirect("portail:collectivite", cid=adhesions[0].collectivite_id)
+        return {"redirection": adhesions[0].collectivite_id}
     if not adhesions:
-        return render(
+        page = cache_portail.page_a_garder(
             request,
             "conventions/portail/sans_collectivite.html",
             {"message": MESSAGE_SANS_COLLECTIVITE},
         )
+        return {"page": page}
     en_attente = dict(
         Devis.objects.filter(
             q_en_attente(timezone.localdate()),
@@ -214,7 +213,30 @@ def accueil(request):
         adhesion.categorie = (
             categorie_expliquee(collectivite, grille)[0] if grille else None
         ) or collectivite.categorie_forcee
-    return render(request, "conventions/portail/accueil.html", {"adhesions": adhesions})
+    page = cache_portail.page_a_garder(
+        request, "conventions/portail/accueil.html", {"adhesions": adhesions}
+    )
+    return {"page": page}
+
+
+@portail_requis
+@require_GET
+def accueil(request):
+    """Les collectivités de l'utilisateur : une seule → sa page ; plusieurs →
+    un choix ; aucune → un message pour contacter le CDG.
+
+    La page est gardée en cache jusqu'à la prochaine écriture d'une donnée
+    affichée (:mod:`conventions.cache_portail`), sauf quand un message attend
+    l'utilisateur (il s'affiche dans la page)."""
+    if messages.get_messages(request):
+        contenu = _accueil_calcule(request)
+    else:
+        contenu = cache_portail.memoriser(
+            "accueil", request.user, lambda: _accueil_calcule(request)
+        )
+    if "redirection" in contenu:
+        return redirect("portail:collectivite", cid=contenu["redirection"])
+    return cache_portail.page_gardee_reponse(request, contenu["page"])
 
 
 # --- Page d'une collectivité ----------------------------------------------------
