@@ -11,6 +11,9 @@
 3. ``POST /api/chiffrage`` : p50 sur 300 appels.
 4. Requêtes par seconde de l'accueil du portail sous gunicorn, rapportées à celles
    d'une vue « hello world » sur le même serveur, mesurées côte à côte (wrk).
+
+Le cache est celui de la production : le Redis local (base 15, vidée au départ),
+ou ``CACHE_URL`` s'il est défini.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ def preparer_environnement() -> dict[str, str]:
         ROOT_URLCONF="bench.urls_bench",
         AXES_ENABLED="0",
         CONN_MAX_AGE="60",
+        # Le cache partagé de la production (sessions, accueil du portail).
+        CACHE_URL=env.get("CACHE_URL") or cache_de_production(),
         PRIVATE_STORAGE_ROOT=tempfile.mkdtemp(prefix="cdg62-bench-prive-"),
         MEDIA_ROOT=tempfile.mkdtemp(prefix="cdg62-bench-media-"),
         PYTHONPATH=str(RACINE),
@@ -75,6 +80,21 @@ def preparer_environnement() -> dict[str, str]:
             [PYTHON, "manage.py", *commande], cwd=RACINE, env=env, check=True
         )
     return env
+
+
+def cache_de_production() -> str:
+    """Redis local (base 15, vidée) comme en production ; à défaut, le cache en
+    mémoire, signalé dans les chiffres."""
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+        client.flushdb()
+        return url
+    except Exception:
+        print("Redis ne répond pas : cache en mémoire de chaque processus.")
+        return "locmemcache://bench"
 
 
 def centile(valeurs: list[float], p: float) -> float:
@@ -94,6 +114,7 @@ def mesurer_pages(env: dict[str, str]) -> tuple[str, str]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from conventions.cache_portail import invalider
     from conventions.models import Collectivite, Convention, Utilisateur
     from devis.models import Devis
 
@@ -150,6 +171,8 @@ def mesurer_pages(env: dict[str, str]) -> tuple[str, str]:
         ),
         ("gestion", "devis (détail)", c_agent, f"/gestion/devis/{un_devis.pk}/"),
         ("portail", "accueil", c_portail, "/portail/"),
+        # Juste après une écriture : la page gardée est périmée, tout est relu.
+        ("portail", "accueil (à recalculer)", c_portail, "/portail/", invalider),
         ("portail", "collectivité", c_portail, f"/portail/{collectivite.pk}/"),
         (
             "portail",
@@ -162,15 +185,19 @@ def mesurer_pages(env: dict[str, str]) -> tuple[str, str]:
         "| côté | page | statut | requêtes SQL | p50 (ms) | p95 (ms) |",
         "|---|---|---|---|---|---|",
     ]
-    for cote, nom, client, url in pages:
+    for cote, nom, client, url, *avant in pages:
         for _ in range(3):
             client.get(url)
         durees = []
+        for preparer in avant:
+            preparer()
         reset_queries()  # request_started vide le journal : partir de zéro
         with CaptureQueriesContext(connection) as requetes:
             reponse = client.get(url)
         nb_requetes = len(requetes.captured_queries)  # avant que le journal change
         for _ in range(30):
+            for preparer in avant:
+                preparer()
             debut = time.perf_counter()
             client.get(url)
             durees.append((time.perf_counter() - debut) * 1000)
@@ -207,7 +234,8 @@ def mesurer_pages(env: dict[str, str]) -> tuple[str, str]:
         f"API /api/chiffrage : p50 {centile(durees, 50):.2f} ms, "
         f"p95 {centile(durees, 95):.2f} ms (300 appels)"
     )
-    cookie = c_portail.cookies["sessionid"].value
+    # Les cookies d'un navigateur déjà venu : session et jeton CSRF.
+    cookie = "; ".join(f"{nom}={c.value}" for nom, c in c_portail.cookies.items())
     return "\n".join(lignes), cookie
 
 
@@ -227,6 +255,10 @@ def mesurer_debit(env: dict[str, str], cookie: str) -> str:
             **env,
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             "GUNICORN_ACCESS_LOG": "/dev/null",
+            # Régime établi : pas de remplacement des processus en cours de
+            # mesure (à ce débit, le garde-fou de 2 000 requêtes en relancerait
+            # un chaque seconde, et sa relance fausserait les deux débits).
+            "GUNICORN_MAX_REQUESTS": "0",
         },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -235,22 +267,23 @@ def mesurer_debit(env: dict[str, str], cookie: str) -> str:
         time.sleep(4)
 
         def rps(chemin: str, avec_cookie: bool) -> float:
-            commande = ["wrk", "-t2", "-c8", "-d8s", f"http://127.0.0.1:{port}{chemin}"]
+            commande = ["wrk", "-t2", "-c8", "-d6s", f"http://127.0.0.1:{port}{chemin}"]
             if avec_cookie:
-                commande[1:1] = ["-H", f"Cookie: sessionid={cookie}"]
+                commande[1:1] = ["-H", f"Cookie: {cookie}"]
             sortie = subprocess.run(commande, capture_output=True, text=True).stdout
             ligne = next(x for x in sortie.splitlines() if x.startswith("Requests/sec"))
             return float(ligne.split()[1])
 
         rps("/bench/bonjour", False)  # chauffe
+        rps("/portail/", True)
         bonjour, portail = [], []
-        for _ in range(2):  # côte à côte, en alternance
+        for _ in range(3):  # côte à côte, en alternance
             bonjour.append(rps("/bench/bonjour", False))
             portail.append(rps("/portail/", True))
         b, p = statistics.mean(bonjour), statistics.mean(portail)
         return (
             f"Débit gunicorn ({env.get('GUNICORN_WORKERS', 'auto')} workers, "
-            "wrk -t2 -c8) : "
+            f"wrk -t2 -c8, cache {env['CACHE_URL']}) : "
             f"hello world {b:.0f} req/s, accueil du portail {p:.0f} req/s, "
             f"ratio {p / b:.2f}"
         )

@@ -11,5 +11,7 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
-max_requests = 2000
-max_requests_jitter = 200
+# Un processus est remplacé après ce nombre de requêtes (garde-fou contre une
+# fuite de mémoire) ; 0 : jamais (banc d'essai, qui mesure le régime établi).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = max_requests // 10

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from conventions.models import (
@@ -49,6 +49,13 @@ class Command(BaseCommand):
         hasard = random.Random(graine)
         with transaction.atomic():
             self._generer(hasard, grille, collectivites, devis)
+        # Après un chargement en masse, PostgreSQL croit les tables vides jusqu'au
+        # passage de l'autovacuum, et choisit de mauvais plans (tableau de bord :
+        # 65 ms au lieu de 35). Sur SQLite, les statistiques d'ANALYZE donnent au
+        # contraire des plans plus lents pour nos listes (mesuré) : on s'en passe.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as curseur:
+                curseur.execute("ANALYZE")
         self.stdout.write(
             self.style.SUCCESS(
                 f"{collectivites} collectivités, {collectivites} conventions, "
