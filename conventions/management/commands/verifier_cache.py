@@ -25,8 +25,9 @@ class Command(BaseCommand):
             cache.delete(cle)
         except Exception as erreur:  # le client Redis lève ses propres erreurs
             raise CommandError(
-                f"Le cache ({emplacement}) ne répond pas : {erreur}. Démarrez "
-                "Redis ou corrigez CACHE_URL (voir le README, Déploiement)."
+                f"Le cache ({emplacement}) ne répond pas "
+                f"({str(erreur).rstrip('.')}). Démarrez Redis ou corrigez "
+                "CACHE_URL (voir le README, Déploiement)."
             ) from erreur
         if relu != valeur:
             raise CommandError(f"Le cache ({emplacement}) ne garde pas les valeurs.")
