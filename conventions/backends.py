@@ -9,8 +9,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-# Filet de sécurité pour une écriture faite hors de l'ORM (``update()``) : au
-# pire, un compte désactivé ainsi garde l'accès une minute.
+# Filet de sécurité pour une écriture faite hors de l'ORM (``update()``), ou pour
+# une lecture concurrente qui remettrait en cache, après la validation, le compte
+# d'avant : au pire, un compte désactivé garde l'accès une minute.
 DUREE_UTILISATEUR_SECONDES = 60
 
 
