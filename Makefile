@@ -59,11 +59,9 @@ run: demo
 
 # Production : gunicorn + WhiteNoise sur les réglages de production. SECRET_KEY,
 # DATABASE_URL, ALLOWED_HOSTS… viennent de l'environnement (voir README).
-# Le cache partagé (sessions, comptes, accueil du portail) : Redis local par défaut.
-SERVE_ENV := STATIC_MANIFEST=1 CACHE_URL=$${CACHE_URL:-redis://127.0.0.1:6379/1}
+SERVE_ENV := STATIC_MANIFEST=1
 serve: install systeme
 	@test -n "$$SECRET_KEY" || { echo "SECRET_KEY doit être défini (voir README, Déploiement)."; exit 1; }
-	$(SERVE_ENV) $(BIN)/python manage.py verifier_cache
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
 	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput -v 0
 	$(SERVE_ENV) $(BIN)/python manage.py charger_grille

@@ -48,8 +48,9 @@ from django.urls import NoReverseMatch, reverse  # noqa: E402
 from weasyprint import CSS, HTML  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 
-from conventions.models import Collectivite, Convention, Utilisateur  # noqa: E402
-from conventions.pdf import _fichier_statique  # noqa: E402
+from comptes.models import Utilisateur  # noqa: E402
+from conventions.models import Collectivite, Convention  # noqa: E402
+from conventions.moteur_pdf import _fichier_statique  # noqa: E402
 from devis import pdf as devis_pdf  # noqa: E402
 from devis import services  # noqa: E402
 from tarifs.calcul import LigneDemandee  # noqa: E402
@@ -111,7 +112,7 @@ def brouillon_fibre(collectivite, agent):
     brouillons = services.devis_creer_brouillons(
         collectivite=collectivite, lignes=LIGNES, par=agent
     )
-    return next(d for d in brouillons if d.emetteur.emetteur == "fibre")
+    return next(d for d in brouillons if d.emetteur.code == "fibre")
 
 
 def rendu_nu(html: str) -> bytes:
@@ -133,7 +134,7 @@ def rendu_nu(html: str) -> bytes:
 
 
 def devis_pdf_url(nom: str) -> str:
-    from conventions.pdf import URL_DE_BASE
+    from conventions.moteur_pdf import URL_DE_BASE
 
     return URL_DE_BASE + nom
 

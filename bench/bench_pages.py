@@ -12,8 +12,8 @@
 4. Requêtes par seconde de l'accueil du portail sous gunicorn, rapportées à celles
    d'une vue « hello world » sur le même serveur, mesurées côte à côte (wrk).
 
-Le cache est celui de la production : le Redis local (base 15, vidée au départ),
-ou ``CACHE_URL`` s'il est défini.
+Aucun cache : sessions en base, pages calculées à chaque visite, comme en
+production.
 """
 
 from __future__ import annotations
@@ -62,11 +62,9 @@ def preparer_environnement() -> dict[str, str]:
         DEBUG="0",
         SECRET_KEY="banc-d-essai-" + "x" * 50,
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        ROOT_URLCONF="bench.urls_bench",
+        DJANGO_SETTINGS_MODULE="bench.reglages",
         AXES_ENABLED="0",
         CONN_MAX_AGE="60",
-        # Le cache partagé de la production (sessions, accueil du portail).
-        CACHE_URL=env.get("CACHE_URL") or cache_de_production(),
         PRIVATE_STORAGE_ROOT=tempfile.mkdtemp(prefix="cdg62-bench-prive-"),
         MEDIA_ROOT=tempfile.mkdtemp(prefix="cdg62-bench-media-"),
         PYTHONPATH=str(RACINE),
@@ -82,21 +80,6 @@ def preparer_environnement() -> dict[str, str]:
     return env
 
 
-def cache_de_production() -> str:
-    """Redis local (base 15, vidée) comme en production ; à défaut, le cache en
-    mémoire, signalé dans les chiffres."""
-    url = "redis://127.0.0.1:6379/15"
-    try:
-        import redis
-
-        client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
-        client.flushdb()
-        return url
-    except Exception:
-        print("Redis ne répond pas : cache en mémoire de chaque processus.")
-        return "locmemcache://bench"
-
-
 def centile(valeurs: list[float], p: float) -> float:
     valeurs = sorted(valeurs)
     return valeurs[min(len(valeurs) - 1, int(round(p / 100 * (len(valeurs) - 1))))]
@@ -104,7 +87,7 @@ def centile(valeurs: list[float], p: float) -> float:
 
 def mesurer_pages(env: dict[str, str]) -> tuple[str, str]:
     os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.reglages")
     sys.path.insert(0, str(RACINE))
     import django
 
@@ -114,8 +97,8 @@ def mesurer_pages(env: dict[str, str]) -> tuple[str, str]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from conventions.cache_portail import invalider
-    from conventions.models import Collectivite, Convention, Utilisateur
+    from comptes.models import Utilisateur
+    from conventions.models import Collectivite, Convention
     from devis.models import Devis
 
     # Comme le fait l'outillage de test de Django : la connexion reste ouverte
@@ -171,8 +154,6 @@ def mesurer_pages(env: dict[str, str]) -> tuple[str, str]:
         ),
         ("gestion", "devis (détail)", c_agent, f"/gestion/devis/{un_devis.pk}/"),
         ("portail", "accueil", c_portail, "/portail/"),
-        # Juste après une écriture : la page gardée est périmée, tout est relu.
-        ("portail", "accueil (à recalculer)", c_portail, "/portail/", invalider),
         ("portail", "collectivité", c_portail, f"/portail/{collectivite.pk}/"),
         (
             "portail",
@@ -283,7 +264,7 @@ def mesurer_debit(env: dict[str, str], cookie: str) -> str:
         b, p = statistics.mean(bonjour), statistics.mean(portail)
         return (
             f"Débit gunicorn ({env.get('GUNICORN_WORKERS', 'auto')} workers, "
-            f"wrk -t2 -c8, cache {env['CACHE_URL']}) : "
+            f"wrk -t2 -c8) : "
             f"hello world {b:.0f} req/s, accueil du portail {p:.0f} req/s, "
             f"ratio {p / b:.2f}"
         )

@@ -1,6 +1,6 @@
 """URLs du banc d'essai : celles du projet plus une vue « hello world » de référence.
 
-Chargées seulement par ``bench/bench_pages.py`` (``ROOT_URLCONF=bench.urls_bench``),
+Chargées seulement par ``bench/bench_pages.py`` (réglages ``bench.reglages``),
 jamais en production.
 """
 

@@ -12,8 +12,6 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 
-from config.cache import est_partage
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -44,6 +42,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "comptes",
     "conventions",
     "tarifs",
     "devis",
@@ -66,8 +65,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-# Surchargé seulement par le banc d'essai (vue « hello world » de comparaison).
-ROOT_URLCONF = env.str("ROOT_URLCONF", default="config.urls")
+ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -102,28 +100,21 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache : en mémoire du processus par défaut (``make run``, tests) ; en
-# production, un cache partagé par tous les processus (Redis, ``CACHE_URL``),
-# exigé par ``check --deploy``. Il porte les sessions, les comptes connectés et
-# l'accueil du portail.
+# Cache : en mémoire du processus par défaut. Aucune page ne dépend d'un cache
+# partagé : les sessions sont en base. ``CACHE_URL=redis://…`` branche le cache
+# de Django sur Redis, avec des délais courts : un Redis arrêté ou muet
+# coûte au plus une fraction de seconde (voir ``/sante``).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://cdg62")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["default"]["BACKEND"] = "config.cache.RedisCache"  # client réutilisé
-CACHE_PARTAGE = est_partage(CACHES["default"])
-# Sessions lues dans le cache partagé, écrites aussi en base (elles survivent à
-# un redémarrage du cache). Sans cache partagé, en base seulement : une session
-# fermée dans un processus resterait sinon ouverte dans le cache d'un autre.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if CACHE_PARTAGE
-    else "django.contrib.sessions.backends.db"
-)
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+    )
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-AUTH_USER_MODEL = "conventions.Utilisateur"
+AUTH_USER_MODEL = "comptes.Utilisateur"
 AUTHENTICATION_BACKENDS = [
-    "conventions.backends.AxesBackend",
-    # Le backend standard, l'utilisateur des sessions lu dans le cache.
-    "conventions.backends.ModelBackend",
+    "comptes.backends.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {

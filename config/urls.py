@@ -1,15 +1,22 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from conventions import views as conventions_views
+from comptes import views as comptes_views
+from config import views as config_views
+from conventions import urls_portail as conventions_portail
+from devis import urls_portail as devis_portail
+
+# Le portail des collectivités : ses pages de collectivités et de conventions
+# (conventions) et ses devis (devis), sous un même espace de noms.
+portail = (conventions_portail.urlpatterns + devis_portail.urlpatterns, "portail")
 
 urlpatterns = [
-    path("", conventions_views.accueil, name="accueil"),
-    path("sante", conventions_views.sante, name="sante"),
-    path("", include("conventions.urls_auth")),
+    path("", comptes_views.accueil, name="accueil"),
+    path("sante", config_views.sante, name="sante"),
+    path("", include("comptes.urls")),
     path("gestion/devis/", include("devis.urls_gestion")),
     path("gestion/", include("conventions.urls_gestion")),
-    path("portail/", include("conventions.urls_portail")),
+    path("portail/", include(portail)),
     path("api/", include("tarifs.urls_api")),
     path("admin/", admin.site.urls),
 ]

@@ -60,3 +60,39 @@ def adhesion_ou_404(utilisateur, collectivite_id: int) -> Adhesion:
         utilisateur=utilisateur,
         collectivite_id=collectivite_id,
     )
+
+
+# --- Qui peut répondre à un devis ---------------------------------------------
+
+MESSAGE_RESERVE_SIGNATAIRE = (
+    "Seul un membre signataire de la collectivité peut répondre à un devis."
+)
+
+
+def est_signataire(adhesion: Adhesion | None) -> bool:
+    """Un rattachement *signataire* engage la collectivité (bon pour accord,
+    refus) ; *consultation* ne fait que lire."""
+    return adhesion is not None and adhesion.role == Adhesion.Role.SIGNATAIRE
+
+
+def signataire_requis(adhesion: Adhesion) -> None:
+    """Portail : un membre *consultation* qui tente de répondre reçoit un 403."""
+    if not est_signataire(adhesion):
+        raise PermissionDenied(MESSAGE_RESERVE_SIGNATAIRE)
+
+
+def peut_repondre_devis(utilisateur, collectivite_id: int, *, canal: str) -> bool:
+    """Qui peut accepter ou refuser un devis de la collectivité (domaine §6) :
+    sur le portail, un signataire de cette collectivité ; sur papier, un agent
+    du CDG qui saisit la réponse reçue."""
+    if utilisateur is None or not utilisateur.is_active:
+        return False
+    if canal == "papier":
+        return utilisateur.est_agent
+    if canal == "portail":
+        return Adhesion.objects.filter(
+            utilisateur=utilisateur,
+            collectivite_id=collectivite_id,
+            role=Adhesion.Role.SIGNATAIRE,
+        ).exists()
+    return False

@@ -1,4 +1,4 @@
-"""Administration Django des comptes, collectivités, organismes et conventions.
+"""Administration Django des collectivités, organismes et conventions.
 
 Réservée aux administrateurs ; le travail courant des agents se fait dans le
 back office ``/gestion/``. Chaque modifiable garde son historique
@@ -7,10 +7,7 @@ back office ``/gestion/``. Chaque modifiable garde son historique
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from conventions.models import (
@@ -19,86 +16,13 @@ from conventions.models import (
     Convention,
     Organisme,
     Signature,
-    Utilisateur,
 )
-
-
-class _EmailUnique:
-    """Adresse en minuscules, unique sans tenir compte de la casse."""
-
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        deja = Utilisateur.objects.filter(email__iexact=email)
-        if self.instance.pk:
-            deja = deja.exclude(pk=self.instance.pk)
-        if deja.exists():
-            raise forms.ValidationError("Un compte existe déjà avec cette adresse.")
-        return email
-
-
-class UtilisateurCreationForm(_EmailUnique, AdminUserCreationForm):
-    class Meta:
-        model = Utilisateur
-        fields = ("email", "role")
-
-
-class UtilisateurModificationForm(_EmailUnique, UserChangeForm):
-    class Meta:
-        model = Utilisateur
-        fields = "__all__"
 
 
 class AdhesionEnLigne(admin.TabularInline):
     model = Adhesion
     extra = 0
     autocomplete_fields = ["collectivite"]
-
-
-@admin.register(Utilisateur)
-class UtilisateurAdmin(UserAdmin):
-    form = UtilisateurModificationForm
-    add_form = UtilisateurCreationForm
-    fieldsets = (
-        (None, {"fields": ("email", "password", "role")}),
-        ("Identité", {"fields": ("first_name", "last_name")}),
-        (
-            "Permissions",
-            {
-                "fields": (
-                    "is_active",
-                    "is_staff",
-                    "is_superuser",
-                    "groups",
-                    "user_permissions",
-                )
-            },
-        ),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
-    )
-    add_fieldsets = (
-        (
-            None,
-            {
-                "classes": ("wide",),
-                "fields": (
-                    "email",
-                    "role",
-                    "usable_password",
-                    "password1",
-                    "password2",
-                ),
-            },
-        ),
-    )
-    list_display = ("email", "first_name", "last_name", "role", "is_active", "is_staff")
-    list_filter = ("role", "is_active", "is_staff", "is_superuser")
-    search_fields = ("email", "first_name", "last_name")
-    ordering = ("email",)
-    inlines = [AdhesionEnLigne]
-
-    def get_inlines(self, request, obj=None):
-        # Le formulaire de création reste court : adresse, rôle, mot de passe.
-        return self.inlines if obj is not None else []
 
 
 @admin.register(Collectivite)
@@ -136,13 +60,13 @@ class CollectiviteAdmin(SimpleHistoryAdmin):
 class OrganismeAdmin(SimpleHistoryAdmin):
     list_display = (
         "nom",
-        "emetteur",
+        "code",
         "prefixe_numero",
         "validite_jours",
         "signataire_nom",
         "siret",
     )
-    list_filter = ("emetteur",)
+    list_filter = ("code",)
     search_fields = ("nom", "siret", "signataire_nom")
 
 

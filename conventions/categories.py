@@ -18,6 +18,7 @@ from conventions.formats import format_date, format_nombre
 from tarifs import calcul
 
 INCONNUE = "Inconnue : ni population ni nombre d'agents"
+SANS_GRILLE = "Aucune grille tarifaire n'est en vigueur aujourd'hui."
 
 
 def _pluriel(nombre: int, singulier: str, pluriel: str) -> str:
@@ -37,13 +38,31 @@ def _seuils(grille: calcul.Grille, code: str) -> calcul.SeuilsCategorie | None:
     return next((s for s in grille.categories if s.code == code), None)
 
 
-def categorie_expliquee(collectivite, grille: calcul.Grille) -> tuple[str | None, str]:
-    """Catégorie retenue et sa raison, en français.
+def categorie_de(collectivite, grille: calcul.Grille) -> str:
+    """La règle : le forçage motivé d'un agent, sinon la population totale, sinon
+    le nombre d'agents, selon les seuils de ``grille``.
+
+    Lève ``calcul.ErreurChiffrage`` (message en français) si rien ne la fonde.
+    """
+    if collectivite.categorie_forcee:
+        return collectivite.categorie_forcee
+    return calcul.categorie_pour(
+        grille, population=collectivite.population, agents=collectivite.agents
+    )
+
+
+def categorie_expliquee(
+    collectivite, grille: calcul.Grille | None
+) -> tuple[str | None, str]:
+    """Catégorie retenue (:func:`categorie_de`) et sa raison, en français ;
+    ``None`` quand rien ne la fonde ou sans grille en vigueur.
 
     Exemples : ``("B", "B — population totale de 1 500 habitants (2021), entre
     1 001 et 2 000 habitants")``, ``("D", "D — forcée par un agent : …")``,
     ``(None, "Inconnue : ni population ni nombre d'agents")``.
     """
+    if grille is None and not collectivite.categorie_forcee:
+        return None, SANS_GRILLE
     if collectivite.categorie_forcee:
         return (
             collectivite.categorie_forcee,
@@ -51,9 +70,7 @@ def categorie_expliquee(collectivite, grille: calcul.Grille) -> tuple[str | None
             f"{collectivite.categorie_forcee_motif}",
         )
     try:
-        code = calcul.categorie_pour(
-            grille, population=collectivite.population, agents=collectivite.agents
-        )
+        code = categorie_de(collectivite, grille)
     except calcul.ErreurChiffrage as erreur:
         if collectivite.population is None and collectivite.agents is None:
             return None, INCONNUE
@@ -80,13 +97,6 @@ def categorie_expliquee(collectivite, grille: calcul.Grille) -> tuple[str | None
         fait = _pluriel(collectivite.agents, "agent", "agents") + au
         borne = _intervalle(seuils.agents_min, seuils.agents_max, "agents")
     return code, f"{code} — {fait}, {borne}"
-
-
-def categorie_code(collectivite, grille: calcul.Grille | None) -> str | None:
-    """Le code seul (``None`` si inconnue ou sans grille) : pour les listes."""
-    if grille is None:
-        return collectivite.categorie_forcee or None
-    return categorie_expliquee(collectivite, grille)[0]
 
 
 def _entre(champ: str, minimum: int, maximum: int | None) -> Q:

@@ -11,13 +11,8 @@ from __future__ import annotations
 
 import datetime
 
-from conventions.models import (
-    Adhesion,
-    Collectivite,
-    Convention,
-    Signature,
-    Utilisateur,
-)
+from comptes.models import Utilisateur
+from conventions.models import Adhesion, Collectivite, Convention, Signature
 from tarifs.models import GrilleTarifaire
 
 MOTIF = "Données de démonstration"

@@ -10,10 +10,13 @@ accepté est identifié par son empreinte SHA-256, enregistrée avec la conventi
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import math
 
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.utils.text import slugify
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
@@ -130,3 +133,56 @@ def verifier_pdf(fichier) -> str:
             code="script",
         )
     return _sha256(fichier)
+
+
+# --- Documents privés servis ---------------------------------------------------
+
+
+def reponse_pdf(contenu: bytes, nom: str) -> HttpResponse:
+    """Un PDF rendu à la demande, en pièce jointe, jamais gardé par un cache."""
+    reponse = HttpResponse(contenu, content_type="application/pdf")
+    reponse["Content-Disposition"] = f'attachment; filename="{nom}"'
+    reponse["Cache-Control"] = "private, no-store"
+    return reponse
+
+
+def reponse_fichier_prive(
+    champ, *, sha256: str, nom: str, absent: str = "Ce document est introuvable."
+) -> FileResponse:
+    """Un document du stockage privé (scan signé, PDF émis) servi tel qu'il a
+    été conservé : en pièce jointe, jamais gardé par un cache, et seulement
+    s'il a encore l'empreinte SHA-256 enregistrée à son dépôt — un fichier
+    modifié sur le disque est refusé (404, journalisé), jamais servi."""
+    if not champ:
+        raise Http404(absent)
+    try:
+        with champ.open("rb") as fichier:
+            contenu = fichier.read()
+    except FileNotFoundError:
+        logger.error("Document privé introuvable : %s", champ.name)
+        raise Http404("Le fichier de ce document est introuvable.") from None
+    if sha256 and hashlib.sha256(contenu).hexdigest() != sha256:
+        logger.error("Document privé altéré (SHA-256 différent) : %s", champ.name)
+        raise Http404(
+            "Le fichier de ce document a été modifié depuis son dépôt : il n'est "
+            "pas servi. Le CDG 62 en est averti."
+        )
+    reponse = FileResponse(
+        io.BytesIO(contenu),
+        as_attachment=True,
+        filename=nom,
+        content_type="application/pdf",
+    )
+    reponse["Cache-Control"] = "private, no-store"
+    return reponse
+
+
+def reponse_scan(convention) -> FileResponse:
+    """Le scan signé d'une convention (back office et portail)."""
+    return reponse_fichier_prive(
+        convention.scan,
+        sha256=convention.scan_sha256,
+        nom=f"convention-{convention.pk}-{slugify(convention.collectivite.nom)}"
+        "-signee.pdf",
+        absent="Aucun scan n'a été déposé pour cette convention.",
+    )

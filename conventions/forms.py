@@ -3,7 +3,6 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
@@ -14,31 +13,6 @@ from stdnum.fr import siret as stdnum_siret
 from conventions.fichiers import TAILLE_MAX_SCAN, verifier_pdf
 from conventions.models import Collectivite, Signature
 from conventions.services import CHAMPS_COLLECTIVITE
-
-MAX_ADRESSE = 254  # RFC 5321 : longueur maximale d'une adresse électronique
-
-
-class ConnexionForm(AuthenticationForm):
-    error_messages = {
-        "invalid_login": (
-            "Adresse électronique ou mot de passe incorrect. "
-            "Le mot de passe tient compte des majuscules."
-        ),
-        "inactive": "Ce compte est désactivé.",
-    }
-
-    def clean_username(self):
-        # AuthenticationForm annonce 254 caractères (attribut maxlength) sans les
-        # vérifier : une adresse plus longue irait jusqu'au journal des échecs de
-        # django-axes (varchar 255), que PostgreSQL refuse par une erreur 500.
-        adresse = self.cleaned_data["username"].strip().lower()
-        if len(adresse) > MAX_ADRESSE:
-            raise ValidationError(
-                f"Une adresse électronique compte au plus {MAX_ADRESSE} caractères.",
-                code="max_length",
-            )
-        return adresse
-
 
 # --- Back office : collectivités et conventions ---------------------------
 # Les formulaires valident ; les écritures passent par conventions.services.

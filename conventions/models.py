@@ -1,80 +1,14 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils.deconstruct import deconstructible
 from simple_history.models import HistoricalRecords
 
+from comptes.models import Utilisateur
 from tarifs.models import Emetteur
-
-
-class UtilisateurManager(BaseUserManager):
-    """Gestionnaire des comptes identifiés par leur adresse électronique."""
-
-    use_in_migrations = True
-
-    def _create_user(self, email: str, password: str | None, **extra):
-        if not email:
-            raise ValueError("L'adresse électronique est obligatoire.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
-        user.set_password(password)
-        user.save(using=self._db)
-        return user
-
-    def create_user(self, email: str, password: str | None = None, **extra):
-        extra.setdefault("is_staff", False)
-        extra.setdefault("is_superuser", False)
-        return self._create_user(email, password, **extra)
-
-    def create_superuser(self, email: str, password: str | None = None, **extra):
-        extra.setdefault("is_staff", True)
-        extra.setdefault("is_superuser", True)
-        extra.setdefault("role", Utilisateur.Role.ADMIN)
-        return self._create_user(email, password, **extra)
-
-
-class Utilisateur(AbstractUser):
-    """Compte de l'application : l'adresse électronique sert d'identifiant.
-
-    Trois rôles : agent du CDG (back office ``/gestion/``), utilisateur du portail
-    (secrétaire de mairie, rattaché à des collectivités) et administrateur
-    (administration Django).
-    """
-
-    class Role(models.TextChoices):
-        AGENT = "agent", "Agent du CDG"
-        PORTAIL = "portail", "Utilisateur du portail"
-        ADMIN = "admin", "Administrateur"
-
-    username = None
-    email = models.EmailField("adresse électronique", unique=True)
-    role = models.CharField(
-        "rôle", max_length=10, choices=Role.choices, default=Role.PORTAIL
-    )
-
-    USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
-
-    objects = UtilisateurManager()
-
-    class Meta:
-        verbose_name = "utilisateur"
-        verbose_name_plural = "utilisateurs"
-        ordering = ["email"]
-
-    def __str__(self) -> str:
-        nom = self.get_full_name()
-        return f"{nom} <{self.email}>" if nom else self.email
-
-    @property
-    def est_agent(self) -> bool:
-        """Les agents du CDG et les administrateurs accèdent au back office."""
-        return self.is_active and (
-            self.role in (self.Role.AGENT, self.Role.ADMIN) or self.is_superuser
-        )
 
 
 class Collectivite(models.Model):
@@ -91,6 +25,25 @@ class Collectivite(models.Model):
         CCAS = "ccas", "CCAS / CIAS"
         SYNDICAT = "syndicat", "Syndicat"
         AUTRE = "autre", "Autre établissement public"
+
+    # Ce qu'un agent saisit (formulaire, import) ; la catégorie forcée passe
+    # par son propre service, motif obligatoire.
+    CHAMPS_SAISIS = (
+        "type",
+        "nom",
+        "siren",
+        "siret",
+        "code_insee",
+        "adresse",
+        "code_postal",
+        "ville",
+        "population",
+        "population_annee",
+        "agents",
+        "agents_date",
+        "emails_contact",
+        "telephone",
+    )
 
     type = models.CharField(max_length=10, choices=Type.choices, default=Type.COMMUNE)
     nom = models.CharField(max_length=200)
@@ -149,7 +102,7 @@ class Organisme(models.Model):
     compléter » : ils se renseignent dans l'administration, jamais inventés.
     """
 
-    emetteur = models.CharField(
+    code = models.CharField(
         "émetteur", max_length=10, choices=Emetteur.choices, unique=True
     )
     nom = models.CharField(max_length=200)
@@ -184,7 +137,7 @@ class Organisme(models.Model):
     class Meta:
         verbose_name = "organisme émetteur"
         verbose_name_plural = "organismes émetteurs"
-        ordering = ["emetteur"]
+        ordering = ["code"]
 
     def __str__(self) -> str:
         return self.nom
@@ -328,8 +281,9 @@ class Signature(models.Model):
 
     class Partie(models.TextChoices):
         COLLECTIVITE = "collectivite", "La collectivité"
-        FIBRE = "fibre", "La Fibre Numérique 59-62"
-        CDG = "cdg", "Le CDG 62"
+        # Les deux autres parties sont les émetteurs : mêmes codes.
+        FIBRE = Emetteur.FIBRE.value, Emetteur.FIBRE.label
+        CDG = Emetteur.CDG.value, "Le CDG 62"
 
     convention = models.ForeignKey(
         Convention, on_delete=models.CASCADE, related_name="signatures"

@@ -1,151 +1,18 @@
-"""PDF rendus par WeasyPrint, sans aucun accès au réseau.
-
-``html_vers_pdf`` est le moteur commun (convention, devis) : la page HTML ne
-peut charger que des fichiers des répertoires statiques du projet (feuilles de
-style, polices Inter, images) ou des URI ``data:`` ; toute autre adresse
-(``http``, ``https``, ``ftp``, fichier hors des répertoires statiques) est
-refusée. Un PDF se rend ainsi à l'identique sur un serveur sans accès sortant.
-
-``convention_pdf`` produit la convention tripartite pré-remplie, avec la grille
-tarifaire annexée en annexe.
-"""
+"""Ce qu'imprime la convention tripartite : identités des trois parties,
+articles, grille tarifaire en annexe (moteur : ``conventions.moteur_pdf``)."""
 
 from __future__ import annotations
 
-import mimetypes
-import posixpath
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
-from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from conventions.formats import format_euros, format_nombre
+from conventions.moteur_pdf import html_vers_pdf
 from tarifs import calcul
+from tarifs.enums import Periodicite
 from tarifs.models import Emetteur
 from tarifs.selectors import grille_instantane
-
-# Racine virtuelle des fichiers statiques dans les PDF : un gabarit écrit
-# ``<link href="css/pdf.css">`` ou ``/static/css/pdf.css`` ; les deux se
-# résolvent en ``file:///static/css/pdf.css``, servi par ``RecuperateurStatique``.
-# (Pas de ``{% static %}`` : avec un stockage « manifest », les noms hachés
-# n'existent pas dans les répertoires sources.)
-PREFIXE_STATIQUE = "/static/"
-URL_DE_BASE = "file://" + PREFIXE_STATIQUE
-FEUILLES_PAR_DEFAUT = ("css/pdf.css",)
-
-
-class AccesRefuse(ValueError):
-    """Ressource hors des répertoires statiques : jamais chargée dans un PDF."""
-
-
-def _racines_statiques() -> list[Path]:
-    """Les répertoires où vivent les fichiers statiques (projet et applications)."""
-    racines = []
-    for finder in finders.get_finders():
-        for stockage in getattr(finder, "storages", {}).values():
-            emplacement = getattr(stockage, "location", None)
-            if emplacement:
-                racines.append(Path(emplacement).resolve())
-    return racines
-
-
-def _fichier_statique(url: str) -> Path:
-    """Le fichier local désigné par une URL ``file:`` autorisée, sinon ``AccesRefuse``.
-
-    ``file:///static/<chemin>`` : cherché par les *finders* de staticfiles ;
-    ``file:///<chemin absolu>`` : accepté s'il est dans un répertoire statique.
-    """
-    parties = urlsplit(url)
-    if parties.netloc not in ("", "localhost"):
-        raise AccesRefuse(f"Hôte refusé dans un PDF : {url}")
-    chemin = unquote(parties.path)
-    if chemin.startswith(PREFIXE_STATIQUE):
-        relatif = posixpath.normpath(chemin.removeprefix(PREFIXE_STATIQUE))
-        if relatif.startswith("..") or relatif.startswith("/"):
-            raise AccesRefuse(f"Chemin refusé dans un PDF : {url}")
-        trouve = finders.find(relatif)
-        if trouve:
-            return Path(trouve).resolve()
-    fichier = Path(url2pathname(chemin)).resolve()
-    if fichier.is_file() and any(
-        fichier.is_relative_to(racine) for racine in _racines_statiques()
-    ):
-        return fichier
-    raise AccesRefuse(f"Fichier hors des répertoires statiques : {url}")
-
-
-class RecuperateurStatique(URLFetcher):
-    """Récupérateur d'URL de WeasyPrint limité aux fichiers statiques du projet.
-
-    Autorisés : les fichiers statiques (voir ``_fichier_statique``) et les URI
-    ``data:`` (contenu embarqué, sans réseau). Tout le reste lève ``AccesRefuse`` :
-    WeasyPrint journalise alors un avertissement et ignore la ressource.
-    """
-
-    def fetch(self, url, headers=None):
-        schema = url.split(":", 1)[0].lower() if ":" in url else ""
-        if schema == "data":
-            return super().fetch(url, headers)
-        if schema != "file":
-            raise AccesRefuse(f"Accès réseau refusé pendant le rendu PDF : {url}")
-        fichier = _fichier_statique(url)
-        type_mime = mimetypes.guess_type(fichier.name)[0] or "application/octet-stream"
-        if fichier.suffix == ".woff":
-            type_mime = "font/woff"
-        return URLFetcherResponse(
-            fichier.as_uri(),
-            body=fichier.read_bytes(),
-            headers={"Content-Type": type_mime},
-        )
-
-
-def _feuilles(noms: Sequence[str]) -> tuple[list[CSS], FontConfiguration]:
-    # Pas de cache : mesuré sur la convention (5 pages), réutiliser les feuilles
-    # analysées et la FontConfiguration ne fait rien gagner de sensible
-    # (~0,35 s par rendu dans les deux cas) ; le coût est dans la mise en page.
-    configuration = FontConfiguration()
-    feuilles = [
-        CSS(
-            string=_fichier_statique(URL_DE_BASE + nom).read_text(encoding="utf-8"),
-            base_url=URL_DE_BASE + nom,
-            url_fetcher=RecuperateurStatique(),
-            font_config=configuration,
-        )
-        for nom in noms
-    ]
-    return feuilles, configuration
-
-
-def html_vers_pdf(
-    html: str,
-    *,
-    feuilles_de_style: Sequence[str] = FEUILLES_PAR_DEFAUT,
-    **options,
-) -> bytes:
-    """Rend ``html`` en PDF, sans réseau ; renvoie les octets du document.
-
-    ``feuilles_de_style`` : chemins relatifs aux répertoires statiques (par
-    défaut ``css/pdf.css`` : A4, polices Inter locales, pied « Page X / Y »).
-    ``options`` est transmis à ``HTML.write_pdf`` (ex. ``pdf_variant="pdf/a-3b"``,
-    ``attachments=[...]``, ``pdf_identifier=...``).
-    """
-    feuilles, configuration = _feuilles(feuilles_de_style)
-    options.setdefault("stylesheets", [])
-    options["stylesheets"] = [*feuilles, *options["stylesheets"]]
-    document = HTML(
-        string=html, base_url=URL_DE_BASE, url_fetcher=RecuperateurStatique()
-    )
-    return document.write_pdf(font_config=configuration, **options)
-
-
-# --- Convention tripartite -------------------------------------------------
 
 A_COMPLETER = "à compléter"
 
@@ -304,7 +171,7 @@ def _prix(tarif: calcul.Tarif | None, unite: str) -> str:
 
 
 def _periodicite(*periodicites: str) -> str:
-    libelles = {calcul.UNIQUE: "Unique", calcul.ANNUELLE: "Annuelle"}
+    libelles = {Periodicite.UNIQUE: "Unique", Periodicite.ANNUELLE: "Annuelle"}
     return " / ".join(dict.fromkeys(libelles.get(p, p) for p in periodicites if p))
 
 
@@ -323,8 +190,8 @@ def _tableau_1(grille: calcul.Grille) -> list[SectionAnnexe]:
                 libelle=element.libelle,
                 unite=element.unite,
                 periodicite=_periodicite(*(t.periodicite for t in element.tarifs)),
-                fibre=_prix(tarifs.get(calcul.FIBRE), element.unite),
-                cdg=_prix(tarifs.get(calcul.CDG), element.unite),
+                fibre=_prix(tarifs.get(Emetteur.FIBRE), element.unite),
+                cdg=_prix(tarifs.get(Emetteur.CDG), element.unite),
             )
             section = element.section
         else:  # ligne dérivée : rangée dans la section qui la précède
@@ -333,8 +200,8 @@ def _tableau_1(grille: calcul.Grille) -> list[SectionAnnexe]:
                 libelle=element.libelle,
                 unite=element.unite,
                 periodicite=_periodicite(element.periodicite),
-                fibre=prix if element.emetteur == calcul.FIBRE else "—",
-                cdg=prix if element.emetteur == calcul.CDG else "—",
+                fibre=prix if element.emetteur == Emetteur.FIBRE else "—",
+                cdg=prix if element.emetteur == Emetteur.CDG else "—",
             )
             section = sections[-1].titre if sections else ""
         if not sections or sections[-1].titre != section:
@@ -387,7 +254,7 @@ def convention_contexte(convention) -> dict:
 
     grille = convention.grille
     instantane = grille_instantane(grille)
-    organismes = {o.emetteur: o for o in Organisme.objects.all()}
+    organismes = {o.code: o for o in Organisme.objects.all()}
     signatures = {s.partie: s for s in convention.signatures.all()}
     return {
         "convention": convention,

@@ -1,31 +1,182 @@
-"""Lectures sur les collectivités."""
+"""Lectures sur les collectivités et les conventions.
+
+- la situation conventionnelle d'une collectivité (convention en vigueur, en
+  préparation, dernière) : une seule règle, pour le back office, le portail et
+  les devis ;
+- le journal des modifications (historique django-simple-history mis en
+  lignes « champ : avant → après »).
+"""
 
 from __future__ import annotations
 
-from tarifs import calcul
+from django.db.models import Prefetch
+
+from comptes.models import Utilisateur
+from conventions.formats import format_date
+from conventions.models import Adhesion, Collectivite, Convention
+
+Statut = Convention.Statut
+EN_PREPARATION = (Statut.BROUILLON, Statut.EN_SIGNATURE)
+NATURES = {"+": "Création", "~": "Modification", "-": "Suppression"}
+
+# Champs suivis dans le journal des modifications.
+CHAMPS_JOURNAL_COLLECTIVITE = (
+    *Collectivite.CHAMPS_SAISIS,
+    "categorie_forcee",
+    "categorie_forcee_motif",
+)
+CHAMPS_JOURNAL_CONVENTION = (
+    "statut",
+    "date_effet",
+    "date_fin",
+    "resiliation_date",
+    "resiliation_motif",
+)
 
 
-def collectivite_categorie(collectivite, grille: calcul.Grille) -> str:
-    """Catégorie retenue : le forçage motivé d'un agent, sinon la règle de la grille.
+# --- Situation conventionnelle ----------------------------------------------
 
-    Lève ``calcul.ErreurChiffrage`` si ni la population ni le nombre d'agents
-    ne sont connus.
+
+def situation(conventions: list[Convention]) -> dict:
+    """La convention en vigueur, celle en préparation (au plus une de chaque,
+    contraintes de base) et la dernière créée.
+
+    ``conventions`` : les conventions d'une collectivité, les plus récentes
+    d'abord (préchargées pour les listes). La convention *courante* est la
+    première de : en vigueur, en préparation.
     """
-    if collectivite.categorie_forcee:
-        return collectivite.categorie_forcee
-    return calcul.categorie_pour(
-        grille, population=collectivite.population, agents=collectivite.agents
+    en_vigueur = next((c for c in conventions if c.statut == Statut.SIGNEE), None)
+    en_preparation = next((c for c in conventions if c.statut in EN_PREPARATION), None)
+    return {
+        "en_vigueur": en_vigueur,
+        "en_preparation": en_preparation,
+        "courante": en_vigueur or en_preparation,
+        "derniere": conventions[0] if conventions else None,
+    }
+
+
+def conventions_recentes() -> Prefetch:
+    """Le préchargement des conventions d'une liste de collectivités, les plus
+    récentes d'abord (l'ordre que :func:`situation` attend)."""
+    return Prefetch(
+        "conventions", queryset=Convention.objects.order_by("-creee_le", "-pk")
     )
 
 
-def collectivite_categorie_connue(collectivite, grille: calcul.Grille) -> str | None:
-    """Comme ``collectivite_categorie``, mais ``None`` quand rien ne la fonde
-    (ni forçage, ni population, ni nombre d'agents) : le moteur refusera alors
-    en français toute ligne qui dépend de la catégorie."""
-    if (
-        not collectivite.categorie_forcee
-        and collectivite.population is None
-        and collectivite.agents is None
-    ):
-        return None
-    return collectivite_categorie(collectivite, grille)
+def convention_courante(collectivite: Collectivite) -> Convention | None:
+    """La convention qui couvre la collectivité aujourd'hui : en vigueur, sinon
+    en préparation ; jamais une convention résiliée ou expirée."""
+    conventions = list(
+        Convention.objects.filter(
+            collectivite=collectivite, statut__in=[Statut.SIGNEE, *EN_PREPARATION]
+        ).order_by("-creee_le", "-pk")
+    )
+    return situation(conventions)["courante"]
+
+
+def adhesions_du_portail(utilisateur: Utilisateur) -> list[Adhesion]:
+    """Les rattachements d'un utilisateur du portail, avec leur collectivité et
+    ses conventions (récentes d'abord), par nom de collectivité."""
+    return list(
+        Adhesion.objects.filter(utilisateur=utilisateur)
+        .select_related("collectivite")
+        .prefetch_related(
+            Prefetch(
+                "collectivite__conventions",
+                queryset=Convention.objects.order_by("-creee_le", "-pk"),
+            )
+        )
+        .order_by("collectivite__nom")
+    )
+
+
+def adhesions_de_la_collectivite(collectivite: Collectivite):
+    return (
+        Adhesion.objects.filter(collectivite=collectivite)
+        .select_related("utilisateur")
+        .order_by("utilisateur__email")
+    )
+
+
+# --- Journal des modifications ------------------------------------------------
+
+
+def _valeur(enregistrement, champ: str) -> str:
+    valeur = getattr(enregistrement, champ)
+    if valeur is None or valeur == "":
+        return "—"
+    choix = dict(enregistrement._meta.get_field(champ).flatchoices)
+    if valeur in choix:
+        return str(choix[valeur])
+    if hasattr(valeur, "year"):
+        return format_date(valeur)
+    return str(valeur)
+
+
+def journal(enregistrements, champs: tuple[str, ...], modele) -> list[dict]:
+    """Lignes d'historique (simple_history), les plus récentes d'abord.
+
+    ``enregistrements`` : enregistrements historiques d'un ou plusieurs objets,
+    dans l'ordre chronologique. Chaque ligne : date, auteur, nature, motif et
+    changements (« champ : avant → après ») par rapport à l'état précédent du
+    même objet.
+    """
+    lignes = []
+    precedents: dict[int, object] = {}
+    for enregistrement in enregistrements:
+        avant = precedents.get(enregistrement.id)
+        changements = []
+        if avant is not None and enregistrement.history_type == "~":
+            for champ in champs:
+                ancien, nouveau = _valeur(avant, champ), _valeur(enregistrement, champ)
+                if ancien != nouveau:
+                    changements.append(
+                        (modele._meta.get_field(champ).verbose_name, ancien, nouveau)
+                    )
+        precedents[enregistrement.id] = enregistrement
+        lignes.append(
+            {
+                "date": enregistrement.history_date,
+                "auteur": enregistrement.history_user,
+                "nature": NATURES.get(enregistrement.history_type, ""),
+                "motif": enregistrement.history_change_reason or "",
+                "changements": changements,
+                "objet_id": enregistrement.id,
+            }
+        )
+    lignes.reverse()
+    return lignes
+
+
+def journal_collectivite(collectivite: Collectivite) -> list[dict]:
+    return journal(
+        collectivite.history.select_related("history_user").order_by(
+            "history_date", "history_id"
+        ),
+        CHAMPS_JOURNAL_COLLECTIVITE,
+        Collectivite,
+    )
+
+
+def journal_convention(convention: Convention) -> list[dict]:
+    return journal(
+        convention.history.select_related("history_user").order_by(
+            "history_date", "history_id"
+        ),
+        CHAMPS_JOURNAL_CONVENTION,
+        Convention,
+    )
+
+
+def journaux_des_conventions(collectivite: Collectivite) -> dict[int, list[dict]]:
+    """Le journal de chaque convention de la collectivité (brouillons supprimés
+    compris, dont l'historique demeure), par identifiant de convention."""
+    historiques = (
+        Convention.history.filter(collectivite_id=collectivite.pk)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    journaux: dict[int, list[dict]] = {}
+    for ligne in journal(historiques, CHAMPS_JOURNAL_CONVENTION, Convention):
+        journaux.setdefault(ligne["objet_id"], []).append(ligne)
+    return journaux

@@ -15,10 +15,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from comptes.models import Utilisateur
 from conventions.fichiers import verifier_pdf
 from conventions.formats import format_date
-from conventions.models import Collectivite, Convention, Signature, Utilisateur
-from tarifs.selectors import grille_en_vigueur, grille_instantane
+from conventions.models import Collectivite, Convention, Signature
+from tarifs.selectors import (
+    AucuneGrilleEnVigueur,
+    grille_en_vigueur,
+    instantane_en_vigueur,
+)
 
 Statut = Convention.Statut
 
@@ -124,22 +129,7 @@ def _aujourdhui() -> datetime.date:
 
 # --- Collectivités --------------------------------------------------------
 
-CHAMPS_COLLECTIVITE = (
-    "type",
-    "nom",
-    "siren",
-    "siret",
-    "code_insee",
-    "adresse",
-    "code_postal",
-    "ville",
-    "population",
-    "population_annee",
-    "agents",
-    "agents_date",
-    "emails_contact",
-    "telephone",
-)
+CHAMPS_COLLECTIVITE = Collectivite.CHAMPS_SAISIS
 
 
 def _appliquer(collectivite: Collectivite, donnees: dict[str, Any]) -> list[str]:
@@ -189,10 +179,10 @@ def collectivite_modifier(
 
 def codes_categories() -> tuple[str, ...]:
     """Les codes de catégorie de la grille en vigueur (A à I pour 2024/14)."""
-    grille = grille_en_vigueur(_aujourdhui())
-    if grille is None:
+    try:
+        return instantane_en_vigueur().codes_categories
+    except AucuneGrilleEnVigueur:
         return ()
-    return grille_instantane(grille).codes_categories
 
 
 @transaction.atomic

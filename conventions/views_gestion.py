@@ -7,22 +7,20 @@ Une saisie refusée n'aboutit jamais à une erreur 500.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from conventions import services
+from conventions import selectors, services
 from conventions.access import agent_requis, collectivites_visibles
-from conventions.categories import categorie_code, categorie_expliquee
+from conventions.categories import categorie_expliquee
+from conventions.fichiers import reponse_pdf, reponse_scan
 from conventions.filters import CollectiviteFilter, ConventionFilter
 from conventions.formats import format_date
 from conventions.forms import (
@@ -33,42 +31,21 @@ from conventions.forms import (
     ScanForm,
     SignatureForm,
 )
-from conventions.models import (
-    Adhesion,
-    Collectivite,
-    Convention,
-    Organisme,
-    Signature,
-)
-from tarifs import calcul
+from conventions.models import Collectivite, Convention, Organisme, Signature
+from devis import selectors as devis_selectors
 from tarifs.selectors import grille_en_vigueur, grille_instantane
 
 PAR_PAGE = 25
 Statut = Convention.Statut
-EN_PREPARATION = (Statut.BROUILLON, Statut.EN_SIGNATURE)
-
-# Champs suivis dans le journal des modifications.
-CHAMPS_JOURNAL_COLLECTIVITE = (
-    *services.CHAMPS_COLLECTIVITE,
-    "categorie_forcee",
-    "categorie_forcee_motif",
-)
-CHAMPS_JOURNAL_CONVENTION = (
-    "statut",
-    "date_effet",
-    "date_fin",
-    "resiliation_date",
-    "resiliation_motif",
-)
-NATURES = {"+": "Création", "~": "Modification", "-": "Suppression"}
+EN_PREPARATION = selectors.EN_PREPARATION
 
 
 # --- Outils ---------------------------------------------------------------
 
 
-def _grille_du_jour() -> calcul.Grille | None:
-    """Instantané de la grille en vigueur (mis en cache : une requête au plus)."""
-    grille = grille_en_vigueur(timezone.localdate())
+def _instantane_du_jour():
+    """Instantané de la grille en vigueur (gardé en mémoire), ou ``None``."""
+    grille = grille_en_vigueur()
     return grille_instantane(grille) if grille else None
 
 
@@ -82,78 +59,6 @@ def _page(request, liste, parametre: str = "page"):
     requete = request.GET.copy()
     requete.pop(parametre, None)
     return page, requete.urlencode()
-
-
-def _valeur(enregistrement, champ: str) -> str:
-    valeur = getattr(enregistrement, champ)
-    if valeur is None or valeur == "":
-        return "—"
-    choix = dict(enregistrement._meta.get_field(champ).flatchoices)
-    if valeur in choix:
-        return str(choix[valeur])
-    if hasattr(valeur, "year"):
-        return format_date(valeur)
-    return str(valeur)
-
-
-def _journal(enregistrements, champs: tuple[str, ...], modele) -> list[dict]:
-    """Lignes d'historique (simple_history), les plus récentes d'abord.
-
-    ``enregistrements`` : enregistrements historiques d'un ou plusieurs objets,
-    dans l'ordre chronologique. Chaque ligne : date, auteur, nature, motif et
-    changements (« champ : avant → après ») par rapport à l'état précédent du
-    même objet.
-    """
-    lignes = []
-    precedents: dict[int, object] = {}
-    for enregistrement in enregistrements:
-        avant = precedents.get(enregistrement.id)
-        changements = []
-        if avant is not None and enregistrement.history_type == "~":
-            for champ in champs:
-                ancien, nouveau = _valeur(avant, champ), _valeur(enregistrement, champ)
-                if ancien != nouveau:
-                    changements.append(
-                        (modele._meta.get_field(champ).verbose_name, ancien, nouveau)
-                    )
-        precedents[enregistrement.id] = enregistrement
-        lignes.append(
-            {
-                "date": enregistrement.history_date,
-                "auteur": enregistrement.history_user,
-                "nature": NATURES.get(enregistrement.history_type, ""),
-                "motif": enregistrement.history_change_reason or "",
-                "changements": changements,
-                "objet_id": enregistrement.id,
-            }
-        )
-    lignes.reverse()
-    return lignes
-
-
-def _situation_de(conventions: list[Convention]) -> dict:
-    """Convention en vigueur et convention en préparation (au plus une de chaque)."""
-    return {
-        "en_vigueur": next((c for c in conventions if c.statut == Statut.SIGNEE), None),
-        "en_preparation": next(
-            (c for c in conventions if c.statut in EN_PREPARATION), None
-        ),
-    }
-
-
-def _situation(collectivite: Collectivite) -> dict:
-    """Situation d'une ligne de liste (conventions préchargées, récentes d'abord)."""
-    conventions = list(collectivite.conventions.all())
-    return {
-        **_situation_de(conventions),
-        "derniere": conventions[0] if conventions else None,
-    }
-
-
-def _prefetch_conventions() -> Prefetch:
-    return Prefetch(
-        "conventions", queryset=Convention.objects.order_by("-creee_le", "-pk")
-    )
 
 
 def _manquantes(convention: Convention) -> list[str]:
@@ -193,6 +98,7 @@ def tableau_de_bord(request):
             "nb_en_preparation": sum(effectifs.get(s, 0) for s in EN_PREPARATION),
             "sans_convention": collectivites["sans_convention"],
             "nb_collectivites": collectivites["total"],
+            "devis_bord": devis_selectors.tableau_de_bord(),
         },
     )
 
@@ -202,11 +108,11 @@ def tableau_de_bord(request):
 
 @agent_requis
 def collectivite_liste(request):
-    grille = _grille_du_jour()
+    grille = _instantane_du_jour()
     filtre = CollectiviteFilter(
         request.GET or None,
         queryset=collectivites_visibles(request.user)
-        .prefetch_related(_prefetch_conventions())
+        .prefetch_related(selectors.conventions_recentes())
         .order_by("nom", "pk"),
         grille=grille,
     )
@@ -214,8 +120,8 @@ def collectivite_liste(request):
     lignes = [
         {
             "collectivite": c,
-            "categorie": categorie_code(c, grille),
-            **_situation(c),
+            "categorie": categorie_expliquee(c, grille)[0],
+            **selectors.situation(list(c.conventions.all())),
         }
         for c in page
     ]
@@ -276,27 +182,14 @@ def collectivite_modifier(request, pk: int):
 
 
 def _page_collectivite(request, collectivite: Collectivite, *, form_forcage=None):
-    grille = _grille_du_jour()
-    categorie, explication = (
-        categorie_expliquee(collectivite, grille)
-        if grille
-        else (collectivite.categorie_forcee or None, "Aucune grille en vigueur.")
-    )
+    grille = _instantane_du_jour()
+    categorie, explication = categorie_expliquee(collectivite, grille)
     conventions = list(
         collectivite.conventions.select_related("grille", "creee_par")
         .prefetch_related("signatures")
         .order_by("-creee_le", "-pk")
     )
-    historiques = Convention.history.filter(
-        collectivite_id=collectivite.pk
-    ).select_related("history_user")
-    journaux = defaultdict(list)
-    for ligne in _journal(
-        historiques.order_by("history_date", "history_id"),
-        CHAMPS_JOURNAL_CONVENTION,
-        Convention,
-    ):
-        journaux[ligne["objet_id"]].append(ligne)
+    journaux = selectors.journaux_des_conventions(collectivite)
     for convention in conventions:
         convention.journal = journaux.pop(convention.pk, [])
         convention.manquantes = _manquantes(convention)
@@ -309,7 +202,7 @@ def _page_collectivite(request, collectivite: Collectivite, *, form_forcage=None
         form_forcage = ForcageCategorieForm(
             codes=codes, initial={"categorie": categorie}
         )
-    situation = _situation_de(conventions)
+    situation = selectors.situation(conventions)
     return render(
         request,
         "conventions/gestion/collectivite_detail.html",
@@ -323,17 +216,10 @@ def _page_collectivite(request, collectivite: Collectivite, *, form_forcage=None
             **situation,
             "peut_creer_convention": grille is not None
             and situation["en_preparation"] is None,
-            "adhesions": Adhesion.objects.filter(collectivite=collectivite)
-            .select_related("utilisateur")
-            .order_by("utilisateur__email"),
-            "journal": _journal(
-                collectivite.history.select_related("history_user").order_by(
-                    "history_date", "history_id"
-                ),
-                CHAMPS_JOURNAL_COLLECTIVITE,
-                Collectivite,
-            ),
+            "adhesions": selectors.adhesions_de_la_collectivite(collectivite),
+            "journal": selectors.journal_collectivite(collectivite),
             "form_forcage": form_forcage,
+            "devis_liste": list(devis_selectors.devis_de_la_collectivite(collectivite)),
         },
     )
 
@@ -444,7 +330,7 @@ def _page_convention(request, convention: Convention, **formulaires):
     par sa version saisie (avec ses erreurs) quand une action a été refusée."""
     signatures = {s.partie: s for s in convention.signatures.all()}
     manquantes = [p for p in Signature.Partie.values if p not in signatures]
-    organismes = {o.emetteur: o for o in Organisme.objects.all()}
+    organismes = {o.code: o for o in Organisme.objects.all()}
     lignes_signature = [
         {
             "partie": partie,
@@ -475,13 +361,7 @@ def _page_convention(request, convention: Convention, **formulaires):
         "form_scan": ScanForm(),
         "form_resiliation": ResiliationForm(initial={"date": aujourdhui}),
         "form_expiration": ExpirationForm(initial={"date": aujourdhui}),
-        "journal": _journal(
-            convention.history.select_related("history_user").order_by(
-                "history_date", "history_id"
-            ),
-            CHAMPS_JOURNAL_CONVENTION,
-            Convention,
-        ),
+        "journal": selectors.journal_convention(convention),
     }
     contexte.update(formulaires)
     return render(request, "conventions/gestion/convention_detail.html", contexte)
@@ -569,22 +449,7 @@ def convention_deposer_scan(request, pk: int):
 @agent_requis
 def convention_scan(request, pk: int):
     """Le scan signé, servi en pièce jointe depuis le stockage privé."""
-    convention = _convention_ou_404(request, pk)
-    if not convention.scan:
-        raise Http404("Aucun scan n'a été déposé pour cette convention.")
-    try:
-        fichier = convention.scan.open("rb")
-    except FileNotFoundError as erreur:
-        raise Http404("Le fichier du scan est introuvable.") from erreur
-    reponse = FileResponse(
-        fichier,
-        as_attachment=True,
-        filename=f"convention-{convention.pk}-{slugify(convention.collectivite.nom)}"
-        "-signee.pdf",
-        content_type="application/pdf",
-    )
-    reponse["Cache-Control"] = "private, no-store"
-    return reponse
+    return reponse_scan(_convention_ou_404(request, pk))
 
 
 @agent_requis
@@ -594,10 +459,7 @@ def convention_pdf(request, pk: int):
 
     convention = _convention_ou_404(request, pk)
     nom = f"convention-{convention.pk}-{slugify(convention.collectivite.nom)}.pdf"
-    reponse = HttpResponse(rendre_pdf(convention), content_type="application/pdf")
-    reponse["Content-Disposition"] = f'attachment; filename="{nom}"'
-    reponse["Cache-Control"] = "private, no-store"
-    return reponse
+    return reponse_pdf(rendre_pdf(convention), nom)
 
 
 @agent_requis

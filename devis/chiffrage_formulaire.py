@@ -9,45 +9,30 @@ publiée en vigueur : il n'existe qu'un seul chemin de calcul des prix.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
-from django.utils import timezone
-
+from conventions.categories import categorie_expliquee
 from conventions.models import Collectivite
-from conventions.selectors import collectivite_categorie_connue
 from tarifs import calcul
-from tarifs.selectors import grille_en_vigueur, grille_instantane
 
 PrixManuels = dict[tuple[str, str], tuple[Decimal, str]]
 
 
-class AucuneGrilleEnVigueur(calcul.ErreurChiffrage):
-    """Aucune grille publiée n'est en vigueur au jour demandé."""
+# Les noms des champs du formulaire de demande, par prestation et par émetteur.
+def nom_quantite(code: str) -> str:
+    return f"quantite_{code}"
 
 
-def grille_du_jour(jour: date | None = None) -> calcul.Grille:
-    """L'instantané de la grille publiée en vigueur ``jour`` (aujourd'hui par
-    défaut) ; lève :class:`AucuneGrilleEnVigueur` s'il n'y en a pas."""
-    jour = jour or timezone.localdate()
-    grille = grille_en_vigueur(jour)
-    if grille is None:
-        raise AucuneGrilleEnVigueur(
-            [f"Aucune grille tarifaire publiée n'est en vigueur au {jour:%d/%m/%Y}."]
-        )
-    return grille_instantane(grille)
+def nom_intervention(code: str) -> str:
+    return f"intervention_{code}"
 
 
-def categorie_de(
-    collectivite: Collectivite | None, grille: calcul.Grille
-) -> str | None:
-    """La catégorie de la collectivité comme l'API la calcule pour ``{"id": n}`` :
-    le forçage motivé, sinon la population ou les agents ; ``None`` si rien n'est
-    connu (une ligne qui dépend de la catégorie sera alors refusée par le
-    moteur, avec un message en français)."""
-    if collectivite is None:
-        return None
-    return collectivite_categorie_connue(collectivite, grille)
+def nom_prix(emetteur: str, code: str) -> str:
+    return f"prix_{emetteur}_{code}"
+
+
+def nom_justification(emetteur: str, code: str) -> str:
+    return f"justification_{emetteur}_{code}"
 
 
 def chiffrer_demande(
@@ -64,7 +49,9 @@ def chiffrer_demande(
     Lève ``calcul.ErreurChiffrage`` (messages en français) si la demande ne
     peut pas être chiffrée.
     """
-    categorie = categorie_de(collectivite, grille)
+    # Rien ne fonde la catégorie : le moteur refusera en français toute ligne
+    # qui en dépend.
+    categorie = categorie_expliquee(collectivite, grille)[0] if collectivite else None
     chiffrage = calcul.chiffrer(grille, lignes, categorie=categorie)
     if prix_manuels:
         chiffrage = calcul.appliquer_prix_manuels(
@@ -100,3 +87,64 @@ def lignes_sur_devis(chiffrage: calcul.Chiffrage) -> list[tuple[str, str]]:
         for ligne in devis.lignes
         if ligne.mode == calcul.MODE_SUR_DEVIS
     ]
+
+
+# --- L'aperçu en direct ---------------------------------------------------------
+
+
+def chiffrage_affiche(form) -> calcul.Chiffrage | None:
+    """Le chiffrage à montrer pour un ``DemandeDevisForm`` : celui de la
+    validation pour un formulaire soumis, celui des valeurs initiales sinon
+    (modification d'une demande)."""
+    if form.is_bound:
+        form.is_valid()
+        return form.chiffrage
+    lignes = form.lignes_brutes()
+    if not lignes:
+        return None
+    prix: PrixManuels = {}
+    for emetteur, code in form.cles_sur_devis:
+        montant = form.initial.get(nom_prix(emetteur, code))
+        if montant not in (None, ""):
+            prix[(emetteur, code)] = (Decimal(str(montant)), "")
+    try:
+        return chiffrer_demande(
+            grille=form.grille,
+            collectivite=form.collectivite_brute(),
+            lignes=lignes,
+            prix_manuels=prix,
+        )
+    except calcul.ErreurChiffrage:
+        return None
+
+
+def apercu_du_chiffrage(form, noms: dict[str, str]) -> dict:
+    """Ce que l'aperçu affiche : par émetteur, son nom, son chiffrage et, pour
+    chaque ligne sur devis, ses champs de montant et de justification ; plus les
+    champs de prix sans ligne (gardés cachés, rien ne se perd)."""
+    chiffrage = chiffrage_affiche(form)
+    affiches: set[tuple[str, str]] = set()
+    blocs = []
+    if chiffrage is not None:
+        for devis in chiffrage.devis:
+            lignes = []
+            for ligne in devis.lignes:
+                champs = None
+                if ligne.mode == calcul.MODE_SUR_DEVIS:
+                    champs = form.champs_prix(devis.emetteur, ligne.code)
+                    if champs is not None:
+                        affiches.add((devis.emetteur, ligne.code))
+                lignes.append((ligne, champs))
+            blocs.append(
+                {
+                    "emetteur": devis.emetteur,
+                    "nom": noms.get(devis.emetteur, devis.emetteur),
+                    "devis": devis,
+                    "lignes": lignes,
+                }
+            )
+    caches = []
+    for cle in form.cles_sur_devis:
+        if cle not in affiches:
+            caches.extend(form.champs_prix(*cle))
+    return {"chiffrage": chiffrage, "blocs": blocs, "champs_caches": caches}

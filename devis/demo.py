@@ -10,10 +10,11 @@ est laissée telle quelle.
 
 from __future__ import annotations
 
-from conventions.models import Collectivite, Convention, Utilisateur
+from comptes.models import Utilisateur
+from conventions.models import Collectivite, Convention
+from conventions.selectors import convention_courante
 from devis import services
 from devis.models import Devis
-from devis.pdf import convention_de_reference
 from tarifs.calcul import LigneDemandee
 from tarifs.models import GrilleTarifaire
 
@@ -55,7 +56,7 @@ def _collectivite(nom: str, agent) -> Collectivite:
             population=COLLECTIVITES[nom],
             population_annee=2021,
         )
-    if convention_de_reference(collectivite) is None:
+    if convention_courante(collectivite) is None:
         grille = GrilleTarifaire.objects.filter(
             statut=GrilleTarifaire.Statut.PUBLIEE
         ).first()
@@ -83,7 +84,7 @@ def charger(stdout) -> None:
     ruitz = _collectivite("Ruitz", agent)
     if not Devis.objects.filter(collectivite=ruitz).exists():
         emis = _emettre(ruitz, RUITZ_EMIS, agent)
-        fibre = next(d for d in emis if d.emetteur.emetteur == "fibre")
+        fibre = next(d for d in emis if d.emetteur.code == "fibre")
         services.devis_accepter(
             devis=fibre,
             signataire_nom="Camille Exemple",

@@ -24,7 +24,7 @@ class DevisFilter(django_filters.FilterSet):
     )
     emetteur = django_filters.ChoiceFilter(
         label="Émetteur",
-        field_name="emetteur__emetteur",
+        field_name="emetteur__code",
         choices=Emetteur.choices,
         empty_label="Tous",
     )

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.functional import cached_property
 
 from conventions.formats import en_decimal
 from conventions.forms import valider_ligne, valider_texte
@@ -19,6 +18,10 @@ from devis.chiffrage_formulaire import (
     PrixManuels,
     chiffrer_demande,
     lignes_sur_devis,
+    nom_intervention,
+    nom_justification,
+    nom_prix,
+    nom_quantite,
     prestations_par_section,
 )
 from devis.models import DemandeDevis
@@ -46,22 +49,6 @@ def identifiant_ou_none(valeur) -> int | None:
         return None
     identifiant = int(texte)
     return identifiant if 1 <= identifiant <= IDENTIFIANT_MAX else None
-
-
-def nom_quantite(code: str) -> str:
-    return f"quantite_{code}"
-
-
-def nom_intervention(code: str) -> str:
-    return f"intervention_{code}"
-
-
-def nom_prix(emetteur: str, code: str) -> str:
-    return f"prix_{emetteur}_{code}"
-
-
-def nom_justification(emetteur: str, code: str) -> str:
-    return f"justification_{emetteur}_{code}"
 
 
 class MontantField(forms.Field):
@@ -212,7 +199,7 @@ class DemandeDevisForm(forms.Form):
 
     # --- Lecture tolérante, avant validation ------------------------------
 
-    def _collectivite_brute(self) -> Collectivite | None:
+    def collectivite_brute(self) -> Collectivite | None:
         valeur = self["collectivite"].value()
         if isinstance(valeur, Collectivite):
             return valeur
@@ -221,7 +208,7 @@ class DemandeDevisForm(forms.Form):
             return None
         return Collectivite.objects.filter(pk=identifiant).first()
 
-    def _lignes_brutes(self) -> list[calcul.LigneDemandee]:
+    def lignes_brutes(self) -> list[calcul.LigneDemandee]:
         lignes = []
         for section in self.sections:
             for prestation in section.prestations:
@@ -244,8 +231,8 @@ class DemandeDevisForm(forms.Form):
         """Les lignes sur devis du chiffrage des données brutes, plus celles
         dont un montant ou une justification a été saisi (rien de ce que
         l'agent a tapé ne se perd, même si une quantité est à corriger)."""
-        collectivite = self._collectivite_brute()
-        lignes = self._lignes_brutes()
+        collectivite = self.collectivite_brute()
+        lignes = self.lignes_brutes()
         if collectivite is None or (
             not collectivite.categorie_forcee
             and collectivite.population is None
@@ -371,62 +358,6 @@ class DemandeDevisForm(forms.Form):
             for section in self.sections
         ]
 
-    @cached_property
-    def chiffrage_affiche(self) -> calcul.Chiffrage | None:
-        """Le chiffrage à montrer : celui de la validation pour un formulaire
-        soumis, celui des valeurs initiales sinon (modification d'une demande)."""
-        if self.is_bound:
-            self.is_valid()
-            return self.chiffrage
-        lignes = self._lignes_brutes()
-        if not lignes:
-            return None
-        prix: PrixManuels = {}
-        for emetteur, code in self.cles_sur_devis:
-            montant = self.initial.get(nom_prix(emetteur, code))
-            if montant not in (None, ""):
-                prix[(emetteur, code)] = (Decimal(str(montant)), "")
-        try:
-            return chiffrer_demande(
-                grille=self.grille,
-                collectivite=self._collectivite_brute(),
-                lignes=lignes,
-                prix_manuels=prix,
-            )
-        except calcul.ErreurChiffrage:
-            return None
-
-    def blocs(self, noms: dict[str, str]) -> dict:
-        """Ce que l'aperçu affiche : par émetteur, son nom, son chiffrage et,
-        pour chaque ligne sur devis, ses champs de montant et de justification ;
-        plus les champs de prix sans ligne (gardés cachés, rien ne se perd)."""
-        chiffrage = self.chiffrage_affiche
-        affiches: set[tuple[str, str]] = set()
-        blocs = []
-        if chiffrage is not None:
-            for devis in chiffrage.devis:
-                lignes = []
-                for ligne in devis.lignes:
-                    champs = None
-                    if ligne.mode == calcul.MODE_SUR_DEVIS:
-                        champs = self.champs_prix(devis.emetteur, ligne.code)
-                        if champs is not None:
-                            affiches.add((devis.emetteur, ligne.code))
-                    lignes.append((ligne, champs))
-                blocs.append(
-                    {
-                        "emetteur": devis.emetteur,
-                        "nom": noms.get(devis.emetteur, devis.emetteur),
-                        "devis": devis,
-                        "lignes": lignes,
-                    }
-                )
-        caches = []
-        for cle in self.cles_sur_devis:
-            if cle not in affiches:
-                caches.extend(self.champs_prix(*cle))
-        return {"chiffrage": chiffrage, "blocs": blocs, "champs_caches": caches}
-
     def erreurs_resumees(self) -> list[str]:
         """Toutes les erreurs, chacune précédée de ce qu'elle concerne."""
         resume = []
@@ -497,7 +428,7 @@ def initial_depuis_demande(demande: DemandeDevis) -> dict:
     for devis in demande.devis.all():
         for ligne in devis.lignes.all():
             if ligne.prix_manuel and ligne.montant is not None:
-                emetteur = devis.emetteur.emetteur
+                emetteur = devis.emetteur.code
                 initial[nom_prix(emetteur, ligne.code)] = ligne.montant
                 initial[nom_justification(emetteur, ligne.code)] = ligne.justification
     return initial
@@ -549,3 +480,33 @@ class AcceptationForm(forms.Form):
             "max_length": "La qualité ne dépasse pas %(limit_value)d caractères.",
         },
     )
+
+
+# --- Portail des collectivités ---------------------------------------------
+# Le bon pour accord reprend l'acceptation du back office (nom et qualité du
+# signataire) et y ajoute l'engagement exigé d'un signataire en ligne.
+
+MESSAGE_ENGAGEMENT = (
+    "Cochez « J'ai qualité pour engager la collectivité » pour donner le bon "
+    "pour accord."
+)
+
+
+class AccordPortailForm(AcceptationForm):
+    """Bon pour accord donné en ligne par un membre *signataire*."""
+
+    engagement = forms.BooleanField(
+        label="J'ai qualité pour engager la collectivité",
+        required=True,
+        error_messages={"required": MESSAGE_ENGAGEMENT},
+    )
+
+
+class RefusPortailForm(RefusForm):
+    """Refus d'un devis : le motif est obligatoire."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        motif = self.fields["motif"]
+        motif.label = "Motif du refus"
+        motif.error_messages["required"] = "Indiquez le motif du refus."

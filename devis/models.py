@@ -272,6 +272,12 @@ class Devis(models.Model):
         )
 
     @property
+    def attend_reponse(self) -> bool:
+        """Émis et encore valable : il peut recevoir un bon pour accord ou un
+        refus."""
+        return self.statut == self.Statut.EMIS and not self.est_perime
+
+    @property
     def statut_affiche(self) -> str:
         """Le statut à montrer : « Expiré » dès la date passée, sans attendre la
         commande quotidienne qui l'enregistre."""

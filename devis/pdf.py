@@ -1,4 +1,5 @@
-"""PDF d'un devis (WeasyPrint, via le moteur commun ``conventions.pdf``).
+"""Tout ce qu'imprime un devis (WeasyPrint, via le moteur commun
+``conventions.moteur_pdf``).
 
 Un devis émis imprime uniquement ses valeurs figées (``emetteur_fige``,
 ``destinataire_fige``, ``grille_fige``, ``convention_fige``, lignes et totaux
@@ -23,21 +24,17 @@ from django.utils import timezone
 
 from conventions.formats import format_euros, format_nombre
 from conventions.models import Collectivite, Convention, Organisme
-from conventions.pdf import html_vers_pdf
+from conventions.moteur_pdf import html_vers_pdf
+from conventions.selectors import convention_courante
 from devis.models import Devis, LigneDevis
-from tarifs import calcul
+from tarifs.enums import Periodicite
 
 A_COMPLETER = "à compléter"
 FEUILLES = ("css/pdf.css", "css/devis-pdf.css")
 VARIANTE_PDF_EMIS = "pdf/a-3b"
-CONVENTIONS_VALABLES = (
-    Convention.Statut.SIGNEE,
-    Convention.Statut.EN_SIGNATURE,
-    Convention.Statut.BROUILLON,
-)
 # Début de ``Devis.categorie_base`` quand un agent a forcé la catégorie.
 BASE_FORCEE = "forcée par le CDG"
-PERIODICITES = {calcul.UNIQUE: "Unique", calcul.ANNUELLE: "Annuelle"}
+PERIODICITES = {Periodicite.UNIQUE: "Unique", Periodicite.ANNUELLE: "Annuelle"}
 
 
 # --- Valeurs imprimées (figées à l'émission) ---
@@ -50,7 +47,7 @@ def _iso(jour: date | None) -> str | None:
 def identite_emetteur(organisme: Organisme) -> dict:
     """Identité de l'émetteur telle qu'imprimée sur le devis."""
     return {
-        "code": organisme.emetteur,
+        "code": organisme.code,
         "nom": organisme.nom,
         "statut_juridique": organisme.statut_juridique,
         "adresse": organisme.adresse,
@@ -110,17 +107,22 @@ def reference_convention(convention: Convention | None) -> dict:
     }
 
 
-def convention_de_reference(collectivite: Collectivite) -> Convention | None:
-    """La convention qui couvre un devis : signée de préférence, sinon celle en
-    préparation ; jamais une convention résiliée ou expirée."""
-    conventions = list(
-        Convention.objects.filter(
-            collectivite=collectivite, statut__in=CONVENTIONS_VALABLES
-        )
-    )
-    rang = {statut: i for i, statut in enumerate(CONVENTIONS_VALABLES)}
-    conventions.sort(key=lambda c: (rang[c.statut], -c.pk))
-    return conventions[0] if conventions else None
+def base_categorie(collectivite: Collectivite) -> str:
+    """Ce qui fonde la catégorie, tel qu'imprimé (« population totale 1 500 hab.
+    (2021) ») ; copié sur le devis (``Devis.categorie_base``)."""
+    if collectivite.categorie_forcee:
+        return f"{BASE_FORCEE} : {collectivite.categorie_forcee_motif}"
+    if collectivite.population is not None:
+        texte = f"population totale {format_nombre(collectivite.population)} hab."
+        if collectivite.population_annee:
+            texte += f" ({collectivite.population_annee})"
+        return texte
+    if collectivite.agents is not None:
+        texte = f"{format_nombre(collectivite.agents)} agents"
+        if collectivite.agents_date:
+            texte += f" (au {collectivite.agents_date:%d/%m/%Y})"
+        return texte
+    return ""
 
 
 # --- Mise en forme ---
@@ -253,11 +255,11 @@ def devis_contexte(devis: Devis, *, projet: bool) -> dict:
         emetteur = identite_emetteur(organisme)
         destinataire = identite_destinataire(devis.collectivite)
         grille = reference_grille(devis.grille)
-        convention = reference_convention(convention_de_reference(devis.collectivite))
-        aujourd_hui = timezone.localdate()
-        date_emission = devis.date_emission or aujourd_hui
+        convention = reference_convention(convention_courante(devis.collectivite))
+        aujourdhui = timezone.localdate()
+        date_emission = devis.date_emission or aujourdhui
         date_validite = devis.date_validite or (
-            aujourd_hui + timedelta(days=organisme.validite_jours)
+            aujourdhui + timedelta(days=organisme.validite_jours)
         )
     else:
         emetteur = devis.emetteur_fige

@@ -38,7 +38,7 @@ def q_en_attente(aujourdhui: date) -> Q:
 def noms_des_emetteurs() -> dict[str, str]:
     """Nom de chaque émetteur : l'organisme enregistré, sinon son libellé."""
     noms = dict(Emetteur.choices)
-    noms.update(Organisme.objects.values_list("emetteur", "nom"))
+    noms.update(Organisme.objects.values_list("code", "nom"))
     return noms
 
 
@@ -76,7 +76,7 @@ def devis_detail(pk: int) -> Devis:
             Prefetch(
                 "demande__devis",
                 queryset=Devis.objects.select_related("emetteur").order_by(
-                    "emetteur__emetteur"
+                    "emetteur__code"
                 ),
             ),
         ),
@@ -152,3 +152,131 @@ def devis_de_la_collectivite(collectivite: Collectivite) -> QuerySet[Devis]:
         .select_related("emetteur")
         .order_by("-cree_le", "-id")
     )
+
+
+# --- Portail des collectivités -------------------------------------------------
+
+
+def nombre_en_attente_par_collectivite(
+    collectivites_ids: list[int], aujourdhui: date | None = None
+) -> dict[int, int]:
+    """Nombre de devis en attente de réponse de chaque collectivité (une requête)."""
+    aujourdhui = aujourdhui or timezone.localdate()
+    return dict(
+        Devis.objects.filter(
+            q_en_attente(aujourdhui), collectivite__in=collectivites_ids
+        )
+        .values_list("collectivite")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
+def devis_du_portail_ou_404(collectivite: Collectivite, pk: int) -> Devis:
+    """Un devis émis (jamais un brouillon) de la collectivité, avec ses lignes ;
+    404 sinon."""
+    return get_object_or_404(
+        Devis.objects.select_related("emetteur", "collectivite", "demande")
+        .prefetch_related(
+            Prefetch("lignes", queryset=LigneDevis.objects.order_by("ordre", "id"))
+        )
+        .exclude(statut=Devis.Statut.BROUILLON),
+        pk=pk,
+        collectivite=collectivite,
+    )
+
+
+def autres_devis_emis(devis: Devis) -> list[Devis]:
+    """Les autres devis émis de la même demande (l'autre émetteur)."""
+    return list(
+        Devis.objects.filter(demande_id=devis.demande_id)
+        .exclude(pk=devis.pk)
+        .exclude(statut=Devis.Statut.BROUILLON)
+        .select_related("emetteur")
+    )
+
+
+def devis_du_portail_par_demande(collectivite: Collectivite) -> list[dict]:
+    """Les devis émis de la collectivité, groupés par demande (la plus récente
+    d'abord ; dans une demande, le devis de services puis l'accompagnement).
+
+    Chaque groupe : ``demande``, ``devis`` et ``accord_commun`` — vrai quand la
+    demande compte plusieurs devis, tous en attente de réponse (un seul bon
+    pour accord pour les deux).
+    """
+    devis_liste = (
+        Devis.objects.filter(collectivite=collectivite)
+        .exclude(statut=Devis.Statut.BROUILLON)
+        .select_related("emetteur", "demande")
+        .order_by("-demande__creee_le", "-demande_id", "pk")
+    )
+    groupes: dict[int, dict] = {}
+    for devis in devis_liste:
+        groupes.setdefault(devis.demande_id, {"demande": devis.demande, "devis": []})[
+            "devis"
+        ].append(devis)
+    for groupe in groupes.values():
+        groupe["devis"].sort(key=lambda d: d.emetteur.code != Emetteur.FIBRE)
+        groupe["accord_commun"] = len(groupe["devis"]) > 1 and all(
+            d.attend_reponse for d in groupe["devis"]
+        )
+    return list(groupes.values())
+
+
+def demandes_en_attente_du_portail(collectivite: Collectivite, grille) -> list[dict]:
+    """Les demandes envoyées par la collectivité, pas encore chiffrées, avec
+    le libellé de chaque prestation demandée (``grille`` : l'instantané en
+    vigueur, ou ``None``)."""
+    libelles = (
+        {code: p.libelle for code, p in grille.prestations.items()} if grille else {}
+    )
+    demandes = (
+        DemandeDevis.objects.filter(
+            collectivite=collectivite, statut=DemandeDevis.Statut.DEMANDEE
+        )
+        .select_related("demandee_par")
+        .order_by("-creee_le", "-pk")
+    )
+    return [
+        {
+            "demande": demande,
+            "lignes": [
+                {
+                    "libelle": libelles.get(ligne.get("code"), ligne.get("code")),
+                    "quantite": ligne.get("quantite"),
+                    "intervention": ligne.get("intervention", False),
+                }
+                for ligne in demande.lignes_demandees or []
+            ],
+        }
+        for demande in demandes
+    ]
+
+
+# --- Tableau de bord du back office -------------------------------------------
+
+LIMITE_TABLEAU_DE_BORD = 20
+
+
+def tableau_de_bord(aujourdhui: date | None = None) -> dict:
+    """Ce qui attend un geste sur les devis : demandes du portail à chiffrer,
+    devis en attente de réponse et ceux qui expirent dans les 15 jours (les
+    premiers de chaque liste et leur nombre), en un nombre fixe de requêtes."""
+    aujourdhui = aujourdhui or timezone.localdate()
+    demandes = list(demandes_a_chiffrer()[: LIMITE_TABLEAU_DE_BORD + 1])
+    totaux = totaux_en_attente(aujourdhui)
+    return {
+        "en_attente": list(
+            devis_en_attente_de_reponse(aujourdhui)[:LIMITE_TABLEAU_DE_BORD]
+        ),
+        "en_attente_total": totaux["en_attente"],
+        "expirant": list(devis_expirant_bientot(aujourdhui)[:LIMITE_TABLEAU_DE_BORD]),
+        "expirant_total": totaux["expirant"],
+        "demandes": demandes[:LIMITE_TABLEAU_DE_BORD],
+        # Une requête de comptage seulement si la liste déborde.
+        "demandes_total": len(demandes)
+        if len(demandes) <= LIMITE_TABLEAU_DE_BORD
+        else demandes_a_chiffrer().count(),
+        "jours": JOURS_AVANT_EXPIRATION,
+        "aujourdhui": aujourdhui,
+    }

@@ -20,23 +20,24 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMessage
 from django.core.validators import validate_ipv46_address
 from django.db import transaction
 from django.utils import timezone
 
-from conventions.formats import format_date, format_nombre
-from conventions.models import Adhesion, Collectivite, Organisme
-from conventions.selectors import collectivite_categorie
-from devis import numerotation
+from comptes.models import Utilisateur
+from conventions.access import peut_repondre_devis
+from conventions.categories import categorie_de
+from conventions.formats import format_date
+from conventions.models import Collectivite, Organisme
+from conventions.selectors import convention_courante
+from devis import notifications, numerotation
 from devis import pdf as devis_pdf
 from devis.models import DemandeDevis, Devis, EnvoiDevis, EvenementDevis, LigneDevis
 from tarifs import calcul
 from tarifs.models import Emetteur, GrilleTarifaire
-from tarifs.selectors import grille_en_vigueur, grille_instantane
+from tarifs.selectors import AucuneGrilleEnVigueur, grille_en_vigueur, grille_instantane
 
 CANAUX = ("portail", "papier")
 ETATS_ANNULABLES = (
@@ -53,35 +54,6 @@ PrixManuels = dict[tuple[str, str], tuple[Decimal, str]]
 # --- Chiffrage ---
 
 
-def _grille_du_jour() -> GrilleTarifaire:
-    aujourd_hui = timezone.localdate()
-    grille = grille_en_vigueur(aujourd_hui)
-    if grille is None:
-        raise ValidationError(
-            "Aucune grille tarifaire publiée n'est en vigueur au "
-            f"{format_date(aujourd_hui)} : le devis ne peut pas être chiffré."
-        )
-    return grille
-
-
-def _base_categorie(collectivite: Collectivite) -> str:
-    """Ce qui fonde la catégorie, tel qu'imprimé (« population totale 1 500 hab.
-    (2021) »)."""
-    if collectivite.categorie_forcee:
-        return f"{devis_pdf.BASE_FORCEE} : {collectivite.categorie_forcee_motif}"
-    if collectivite.population is not None:
-        texte = f"population totale {format_nombre(collectivite.population)} hab."
-        if collectivite.population_annee:
-            texte += f" ({collectivite.population_annee})"
-        return texte
-    if collectivite.agents is not None:
-        texte = f"{format_nombre(collectivite.agents)} agents"
-        if collectivite.agents_date:
-            texte += f" (au {collectivite.agents_date:%d/%m/%Y})"
-        return texte
-    return ""
-
-
 def _categorie(
     collectivite: Collectivite,
     instantane: calcul.Grille,
@@ -94,7 +66,7 @@ def _categorie(
         if ligne.code in instantane.prestations
     )
     try:
-        categorie = collectivite_categorie(collectivite, instantane)
+        categorie = categorie_de(collectivite, instantane)
     except calcul.ErreurChiffrage as erreur:
         if requise:
             raise ValidationError(
@@ -163,7 +135,12 @@ def _chiffrer(
     chiffrage (prix manuels appliqués), les justifications et la catégorie."""
     if not lignes:
         raise ValidationError("Ajoutez au moins une prestation à la demande.")
-    grille = _grille_du_jour()
+    try:
+        grille = grille_en_vigueur(exiger=True)
+    except AucuneGrilleEnVigueur as erreur:
+        raise ValidationError(
+            [*erreur.erreurs, "Le devis ne peut pas être chiffré."]
+        ) from erreur
     instantane = grille_instantane(grille)
     categorie = _categorie(collectivite, instantane, lignes)
     try:
@@ -182,11 +159,11 @@ def _chiffrer(
 
 def _mention_inclus(chiffrage: calcul.Chiffrage, emetteur: str) -> str:
     """Sur le devis de services : l'accompagnement du CDG inclus sans frais."""
-    if emetteur != calcul.FIBRE:
+    if emetteur != Emetteur.FIBRE:
         return ""
     incluses = [
         ligne.libelle
-        for ligne in chiffrage.pour(calcul.CDG).lignes
+        for ligne in chiffrage.pour(Emetteur.CDG).lignes
         if ligne.mode == calcul.MODE_INCLUS
     ]
     if not incluses:
@@ -195,7 +172,7 @@ def _mention_inclus(chiffrage: calcul.Chiffrage, emetteur: str) -> str:
 
 
 def _organismes() -> dict[str, Organisme]:
-    organismes = {o.emetteur: o for o in Organisme.objects.all()}
+    organismes = {o.code: o for o in Organisme.objects.all()}
     manquants = [e.label for e in Emetteur if e.value not in organismes]
     if manquants:
         raise ValidationError(
@@ -265,7 +242,9 @@ def _remplir(
 ) -> None:
     devis.grille = grille
     devis.categorie = categorie or ""
-    devis.categorie_base = _base_categorie(devis.collectivite) if categorie else ""
+    devis.categorie_base = (
+        devis_pdf.base_categorie(devis.collectivite) if categorie else ""
+    )
     devis.mention_inclus = _mention_inclus(chiffrage, chiffre.emetteur)
     devis.total_unique = chiffre.total_unique
     devis.total_annuel = chiffre.total_annuel
@@ -372,7 +351,7 @@ def devis_modifier_brouillons(
     brouillon, celui qui n'a plus rien à facturer perd le sien. Refusé dès
     qu'un devis de la demande est sorti du brouillon.
     """
-    existants = {d.emetteur.emetteur: d for d in _verrouiller_demande(demande)}
+    existants = {d.emetteur.code: d for d in _verrouiller_demande(demande)}
     collectivite = demande.collectivite
     grille, chiffrage, justifications, categorie = _chiffrer(
         collectivite=collectivite, lignes=lignes, prix_manuels=prix_manuels
@@ -443,7 +422,7 @@ def devis_supprimer_brouillon(*, devis: Devis, par) -> None:
 def _verifier_emission(devis: Devis):
     """Les conditions d'émission ; renvoie la convention de référence."""
     erreurs = []
-    convention = devis_pdf.convention_de_reference(devis.collectivite)
+    convention = convention_courante(devis.collectivite)
     if convention is None:
         erreurs.append(
             f"{devis.collectivite.nom} n'a pas de convention tripartite en cours "
@@ -489,14 +468,14 @@ def devis_emettre(*, devis: Devis, par) -> Devis:
         )
     convention = _verifier_emission(devis)
 
-    aujourd_hui = timezone.localdate()
+    aujourdhui = timezone.localdate()
     emetteur = devis.emetteur
     devis.sequence, devis.numero = numerotation.numero_suivant(
-        emetteur=emetteur, annee=aujourd_hui.year
+        emetteur=emetteur, annee=aujourdhui.year
     )
-    devis.annee = aujourd_hui.year
-    devis.date_emission = aujourd_hui
-    devis.date_validite = aujourd_hui + timedelta(days=emetteur.validite_jours)
+    devis.annee = aujourdhui.year
+    devis.date_emission = aujourdhui
+    devis.date_validite = aujourdhui + timedelta(days=emetteur.validite_jours)
     devis.emetteur_fige = devis_pdf.identite_emetteur(emetteur)
     devis.destinataire_fige = devis_pdf.identite_destinataire(devis.collectivite)
     devis.grille_fige = devis_pdf.reference_grille(devis.grille)
@@ -533,28 +512,26 @@ def _verrouiller(devis: Devis) -> Devis:
 
 def _verifier_repondant(devis: Devis, *, par, canal: str) -> None:
     """Une réponse vient d'un signataire de la collectivité (portail) ou d'un
-    agent du CDG qui saisit une réponse papier."""
+    agent du CDG qui saisit une réponse papier (``conventions.access``)."""
     if canal not in CANAUX:
         raise ValidationError("Canal de réponse inconnu : « portail » ou « papier ».")
-    if canal == "papier":
-        if par is None or not par.est_agent:
-            raise ValidationError(
-                "Seul un agent du CDG peut enregistrer une réponse papier."
-            )
+    if peut_repondre_devis(par, devis.collectivite_id, canal=canal):
         return
-    autorise = (
-        par is not None
-        and Adhesion.objects.filter(
-            utilisateur=par,
-            collectivite_id=devis.collectivite_id,
-            role=Adhesion.Role.SIGNATAIRE,
-        ).exists()
-    )
-    if not autorise:
+    if canal == "papier":
         raise ValidationError(
-            f"Seul un signataire de {devis.collectivite.nom} peut répondre à ce "
-            "devis sur le portail."
+            "Seul un agent du CDG peut enregistrer une réponse papier."
         )
+    raise ValidationError(
+        f"Seul un signataire de {devis.collectivite.nom} peut répondre à ce "
+        "devis sur le portail."
+    )
+
+
+def _signaler_au_cdg(canal: str, notifier, quoi) -> None:
+    """Un geste de la collectivité sur le portail est signalé aux agents du
+    CDG, une fois enregistré (après la validation de la transaction)."""
+    if canal == "portail":
+        transaction.on_commit(lambda: notifier(quoi))
 
 
 def _ip(ip: str | None) -> str | None:
@@ -639,8 +616,9 @@ def devis_accepter(
     ip: str | None = None,
 ) -> Devis:
     """Enregistre l'acceptation d'un devis émis et encore valable (qui, quand,
-    nom et qualité du signataire, canal, adresse IP)."""
-    return _accepter(
+    nom et qualité du signataire, canal, adresse IP). Une acceptation donnée
+    sur le portail est signalée aux agents du CDG, après validation."""
+    devis = _accepter(
         _verrouiller(devis),
         signataire_nom=signataire_nom,
         signataire_qualite=signataire_qualite,
@@ -648,6 +626,8 @@ def devis_accepter(
         canal=canal,
         ip=ip,
     )
+    _signaler_au_cdg(canal, notifications.notifier_acceptation, [devis])
+    return devis
 
 
 @transaction.atomic
@@ -669,7 +649,7 @@ def devis_accepter_demande(
     )
     if not a_accepter:
         raise ValidationError("Cette demande n'a aucun devis émis à accepter.")
-    return [
+    acceptes = [
         _accepter(
             devis,
             signataire_nom=signataire_nom,
@@ -680,6 +660,8 @@ def devis_accepter_demande(
         )
         for devis in a_accepter
     ]
+    _signaler_au_cdg(canal, notifications.notifier_acceptation, acceptes)
+    return acceptes
 
 
 @transaction.atomic
@@ -715,6 +697,7 @@ def devis_refuser(
         ]
     )
     _evenement(devis, par=par, commentaire=f"Refusé : {motif}")
+    _signaler_au_cdg(canal, notifications.notifier_refus, devis)
     return devis
 
 
@@ -748,14 +731,14 @@ def devis_annuler(*, devis: Devis, motif: str, par) -> Devis:
 
 
 @transaction.atomic
-def devis_expirer_perimes(*, aujourd_hui: date | None = None) -> int:
+def devis_expirer_perimes(*, aujourdhui: date | None = None) -> int:
     """Enregistre « expiré » pour les devis émis dont la date de validité est
     passée (expirés le lendemain de cette date). Idempotent ; renvoie le nombre
     de devis passés à l'état expiré."""
-    aujourd_hui = aujourd_hui or timezone.localdate()
+    aujourdhui = aujourdhui or timezone.localdate()
     perimes = list(
         Devis.objects.select_for_update()
-        .filter(statut=Devis.Statut.EMIS, date_validite__lt=aujourd_hui)
+        .filter(statut=Devis.Statut.EMIS, date_validite__lt=aujourdhui)
         .order_by("pk")
     )
     for devis in perimes:
@@ -813,31 +796,13 @@ def devis_envoyer(*, devis: Devis, par) -> EnvoiDevis:
             f"Le PDF stocké du devis {devis.numero} est introuvable ou altéré : "
             "signalez-le à l'administrateur."
         ) from erreur
-    emetteur = devis.emetteur_fige
     envoi = EnvoiDevis.objects.create(
         devis=devis, destinataires=", ".join(destinataires), envoye_par=par
     )
     _evenement(
         devis, par=par, commentaire=f"Envoyé par courriel à {envoi.destinataires}."
     )
-    message = EmailMessage(
-        subject=f"Devis {devis.numero} — {emetteur.get('nom', '')}",
-        body=(
-            "Madame, Monsieur,\n\n"
-            f"Veuillez trouver ci-joint le devis {devis.numero} établi par "
-            f"{emetteur.get('nom', '')} pour {collectivite.nom}, daté du "
-            f"{format_date(devis.date_emission)} et valable jusqu'au "
-            f"{format_date(devis.date_validite)}.\n\n"
-            "Pour l'accepter, retournez-le daté et signé, avec la mention "
-            "« Bon pour accord », le nom et la qualité du signataire.\n\n"
-            "Cordialement,\n"
-            f"{emetteur.get('nom', '')}\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=destinataires,
-        reply_to=[emetteur["email"]] if emetteur.get("email") else None,
-    )
-    message.attach(f"{devis.numero}.pdf", contenu, "application/pdf")
+    message = notifications.courriel_du_devis(devis, contenu, destinataires)
     try:
         message.send(fail_silently=False)
     except OSError as erreur:
@@ -845,3 +810,33 @@ def devis_envoyer(*, devis: Devis, par) -> EnvoiDevis:
             f"L'envoi du courriel a échoué ({erreur}) : réessayez plus tard."
         ) from erreur
     return envoi
+
+
+# --- Portail : demande d'une collectivité ---
+
+
+@transaction.atomic
+def demande_creer_depuis_portail(
+    *,
+    collectivite: Collectivite,
+    lignes: list[calcul.LigneDemandee],
+    commentaire: str,
+    par: Utilisateur,
+) -> DemandeDevis:
+    """Enregistre la demande d'une collectivité, à chiffrer par le CDG.
+
+    Les lignes ont été validées par le moteur de chiffrage (codes connus,
+    quantités entières ≥ 1) ; seuls les codes, quantités et l'option
+    « intervention » sont conservés, jamais un prix.
+    """
+    if not lignes:
+        raise ValidationError("Indiquez au moins une prestation.")
+    demande = DemandeDevis.objects.create(
+        collectivite=collectivite,
+        statut=DemandeDevis.Statut.DEMANDEE,
+        lignes_demandees=_lignes_json(lignes),
+        commentaire=commentaire.strip(),
+        demandee_par=par,
+    )
+    transaction.on_commit(lambda: notifications.notifier_demande(demande=demande))
+    return demande

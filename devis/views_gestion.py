@@ -10,14 +10,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from conventions.access import agent_requis
+from conventions.fichiers import reponse_fichier_prive
 from conventions.models import Collectivite
 from devis import selectors, services
-from devis.chiffrage_formulaire import grille_du_jour
+from devis.chiffrage_formulaire import apercu_du_chiffrage
 from devis.filters import DevisFilter
 from devis.forms import (
     AcceptationForm,
@@ -29,7 +30,7 @@ from devis.forms import (
 )
 from devis.models import DemandeDevis, Devis, DevisVerrouille
 from devis.pdf import devis_rendre_pdf
-from tarifs import calcul
+from tarifs.selectors import AucuneGrilleEnVigueur, instantane_en_vigueur
 
 PAR_PAGE = 25
 
@@ -40,10 +41,10 @@ def _signaler(request, erreur: ValidationError) -> None:
 
 
 def _grille_ou_message(request):
-    """La grille en vigueur, ou ``None`` avec un message d'erreur."""
+    """L'instantané de la grille en vigueur, ou ``None`` avec un message."""
     try:
-        return grille_du_jour()
-    except calcul.ErreurChiffrage as exc:
+        return instantane_en_vigueur()
+    except AucuneGrilleEnVigueur as exc:
         for message in exc.erreurs:
             messages.error(request, message)
         return None
@@ -60,7 +61,7 @@ def _rendre_formulaire(request, form, *, demande=None, status=200):
             "form": form,
             "demande": demande,
             "url_action": request.path,
-            **form.blocs(selectors.noms_des_emetteurs()),
+            **apercu_du_chiffrage(form, selectors.noms_des_emetteurs()),
         },
         status=status,
     )
@@ -172,8 +173,8 @@ def chiffrage(request):
     """Aperçu en direct (htmx) : les lignes et les trois totaux par émetteur,
     calculés par le même moteur que ``/api/chiffrage``."""
     try:
-        grille = grille_du_jour()
-    except calcul.ErreurChiffrage as exc:
+        grille = instantane_en_vigueur()
+    except AucuneGrilleEnVigueur as exc:
         return render(
             request,
             "devis/gestion/_chiffrage.html",
@@ -190,7 +191,11 @@ def chiffrage(request):
     return render(
         request,
         "devis/gestion/_chiffrage.html",
-        {"form": form, "htmx": True, **form.blocs(selectors.noms_des_emetteurs())},
+        {
+            "form": form,
+            "htmx": True,
+            **apercu_du_chiffrage(form, selectors.noms_des_emetteurs()),
+        },
     )
 
 
@@ -238,17 +243,13 @@ def pdf(request, pk: int):
     """Le PDF conservé d'un devis émis, jamais rendu à nouveau ; 404 pour un
     brouillon (voir l'aperçu)."""
     devis = get_object_or_404(Devis, pk=pk)
-    if devis.est_brouillon or not devis.pdf:
+    if devis.est_brouillon:
         raise Http404("Ce devis n'a pas de PDF émis.")
-    try:
-        fichier = devis.pdf.open("rb")
-    except FileNotFoundError:
-        raise Http404("Le fichier PDF de ce devis est introuvable.") from None
-    return FileResponse(
-        fichier,
-        as_attachment=True,
-        filename=f"{devis.numero}.pdf",
-        content_type="application/pdf",
+    return reponse_fichier_prive(
+        devis.pdf,
+        sha256=devis.pdf_sha256,
+        nom=f"{devis.numero}.pdf",
+        absent="Ce devis n'a pas de PDF émis.",
     )
 
 
@@ -262,7 +263,7 @@ def apercu(request, pk: int):
     contenu = devis_rendre_pdf(devis, projet=True)
     reponse = HttpResponse(contenu, content_type="application/pdf")
     reponse["Content-Disposition"] = (
-        f'inline; filename="projet-devis-{devis.pk}-{devis.emetteur.emetteur}.pdf"'
+        f'inline; filename="projet-devis-{devis.pk}-{devis.emetteur.code}.pdf"'
     )
     return reponse
 

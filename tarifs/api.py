@@ -18,9 +18,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from conventions.models import Collectivite
-from conventions.selectors import collectivite_categorie_connue
+from conventions.categories import categorie_expliquee
 from tarifs import calcul
-from tarifs.selectors import grille_en_vigueur, grille_instantane
+from tarifs.selectors import AucuneGrilleEnVigueur, instantane_en_vigueur
 
 CLES_COLLECTIVITE = ("population", "agents", "categorie", "id")
 
@@ -165,7 +165,7 @@ def _categorie(
             if collectivite is None:
                 erreurs.append(f"« collectivite » : aucune collectivité n°{lu['id']}.")
                 return None
-            return collectivite_categorie_connue(collectivite, grille)
+            return categorie_expliquee(collectivite, grille)[0]
         return calcul.categorie_pour(
             grille, population=lu.get("population"), agents=lu.get("agents")
         )
@@ -241,12 +241,10 @@ def chiffrage(request):
     if erreurs:
         return _erreur(erreurs)
 
-    grille_modele = grille_en_vigueur(jour)
-    if grille_modele is None:
-        return _erreur(
-            [f"Aucune grille tarifaire publiée n'est en vigueur au {jour:%d/%m/%Y}."]
-        )
-    grille = grille_instantane(grille_modele)
+    try:
+        grille = instantane_en_vigueur(jour)
+    except AucuneGrilleEnVigueur as exc:
+        return _erreur(exc.erreurs)
     categorie = _categorie(lu, grille, erreurs)
     if erreurs:
         return _erreur(erreurs)

@@ -12,14 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-FIBRE = "fibre"
-CDG = "cdg"
-EMETTEURS = (FIBRE, CDG)
+from tarifs.enums import Emetteur, Periodicite
 
-UNIQUE = "unique"
-ANNUELLE = "annuelle"
+# Dans cet ordre partout : le devis de services, puis l'accompagnement.
+EMETTEURS = (Emetteur.FIBRE, Emetteur.CDG)
 
 MODE_TARIF = "tarif"
 MODE_INCLUS = "inclus"
@@ -31,8 +29,14 @@ ZERO = Decimal("0.00")
 
 
 def arrondi_centime(montant: Decimal) -> Decimal:
-    """L'unique règle d'arrondi de l'application : au centime, demi vers le haut."""
-    return Decimal(montant).quantize(CENTIME, rounding=ROUND_HALF_UP)
+    """L'unique règle d'arrondi de l'application : au centime, demi vers le haut
+    (en valeur absolue), quelle que soit la taille du nombre ; un zéro arrondi
+    n'a pas de signe (jamais « -0,00 »)."""
+    montant = Decimal(montant)
+    with localcontext() as ctx:
+        ctx.prec = max(28, len(montant.as_tuple().digits) + 4)
+        arrondi = montant.quantize(CENTIME, rounding=ROUND_HALF_UP)
+    return arrondi.copy_abs() if arrondi.is_zero() else arrondi
 
 
 class ErreurChiffrage(Exception):
@@ -360,7 +364,7 @@ def totaliser(emetteur: str, lignes: list[LigneChiffree]) -> DevisChiffre:
         (
             ligne.montant
             for ligne in lignes
-            if ligne.montant is not None and ligne.periodicite == UNIQUE
+            if ligne.montant is not None and ligne.periodicite == Periodicite.UNIQUE
         ),
         ZERO,
     )
@@ -368,7 +372,7 @@ def totaliser(emetteur: str, lignes: list[LigneChiffree]) -> DevisChiffre:
         (
             ligne.montant
             for ligne in lignes
-            if ligne.montant is not None and ligne.periodicite == ANNUELLE
+            if ligne.montant is not None and ligne.periodicite == Periodicite.ANNUELLE
         ),
         ZERO,
     )

@@ -10,15 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-
-class Emetteur(models.TextChoices):
-    FIBRE = "fibre", "La Fibre Numérique 59-62"
-    CDG = "cdg", "CDG 62"
-
-
-class Periodicite(models.TextChoices):
-    UNIQUE = "unique", "Unique"
-    ANNUELLE = "annuelle", "Annuelle"
+from tarifs.enums import Emetteur, Periodicite
 
 
 class GrilleVerrouillee(Exception):

@@ -1,27 +1,41 @@
-"""Lectures des grilles : grille en vigueur et instantané pour le moteur de calcul."""
+"""Lectures des grilles : la grille en vigueur à une date (seul endroit de
+cette règle) et son instantané pour le moteur de calcul."""
 
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from tarifs import calcul
 from tarifs.models import Bareme, GrilleTarifaire, LigneDerivee, Prestation, Tarif
 
-# Une grille publiée ne change plus : son instantané peut rester en mémoire.
-_instantanes: dict[tuple[int, object], calcul.Grille] = {}
+
+class AucuneGrilleEnVigueur(calcul.ErreurChiffrage):
+    """Aucune grille publiée n'est en vigueur au jour demandé."""
 
 
-def grille_en_vigueur(jour: date) -> GrilleTarifaire | None:
-    """La grille publiée de date d'effet la plus récente, au plus tard ``jour``."""
-    return (
+def grille_en_vigueur(
+    jour: date | None = None, *, exiger: bool = False
+) -> GrilleTarifaire | None:
+    """La grille publiée de date d'effet la plus récente, au plus tard ``jour``
+    (aujourd'hui par défaut) ; ``None`` s'il n'y en a pas, ou, avec
+    ``exiger=True``, :class:`AucuneGrilleEnVigueur` (message en français)."""
+    jour = jour or timezone.localdate()
+    grille = (
         GrilleTarifaire.objects.filter(
             statut=GrilleTarifaire.Statut.PUBLIEE, date_effet__lte=jour
         )
         .order_by("-date_effet")
         .first()
     )
+    if grille is None and exiger:
+        raise AucuneGrilleEnVigueur(
+            [f"Aucune grille tarifaire publiée n'est en vigueur au {jour:%d/%m/%Y}."]
+        )
+    return grille
 
 
 def _bareme(bareme: Bareme) -> calcul.Bareme:
@@ -101,18 +115,25 @@ def _construire(grille: GrilleTarifaire) -> calcul.Grille:
     )
 
 
+@lru_cache(maxsize=32)
+def _instantane_publie(pk: int, publiee_le) -> calcul.Grille:
+    # Une grille publiée ne change plus (gardes du modèle et de la base) : son
+    # instantané reste en mémoire, clé identifiant + instant de publication.
+    return _construire(GrilleTarifaire.objects.get(pk=pk))
+
+
 def grille_instantane(grille: GrilleTarifaire) -> calcul.Grille:
     """Instantané immuable d'une grille pour ``tarifs.calcul``.
 
-    Mis en cache pour une grille publiée (clé : identifiant et instant de
-    publication) ; reconstruit à chaque appel pour un brouillon.
+    Gardé en mémoire pour une grille publiée ; reconstruit à chaque appel pour
+    un brouillon.
     """
     if not grille.est_publiee:
         return _construire(grille)
-    cle = (grille.pk, grille.publiee_le)
-    instantane = _instantanes.get(cle)
-    if instantane is None:
-        if len(_instantanes) > 32:
-            _instantanes.clear()
-        instantane = _instantanes[cle] = _construire(grille)
-    return instantane
+    return _instantane_publie(grille.pk, grille.publiee_le)
+
+
+def instantane_en_vigueur(jour: date | None = None) -> calcul.Grille:
+    """L'instantané de la grille en vigueur ``jour`` (aujourd'hui par défaut) ;
+    lève :class:`AucuneGrilleEnVigueur` (message en français) s'il n'y en a pas."""
+    return grille_instantane(grille_en_vigueur(jour, exiger=True))

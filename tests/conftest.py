@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from conventions.models import Utilisateur
+from comptes.models import Utilisateur
 from tarifs.chargement import grille_charger_fichier
 from tarifs.selectors import _construire
 

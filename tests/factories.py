@@ -12,13 +12,8 @@ import datetime
 import factory
 from stdnum import luhn
 
-from conventions.models import (
-    Adhesion,
-    Collectivite,
-    Convention,
-    Signature,
-    Utilisateur,
-)
+from comptes.models import Utilisateur
+from conventions.models import Adhesion, Collectivite, Convention, Signature
 
 
 def siren_valide(n: int) -> str:
@@ -173,8 +168,8 @@ def organismes_emetteurs() -> dict:
     from conventions.models import Organisme
 
     for emetteur, champs in ORGANISMES_EMETTEURS.items():
-        Organisme.objects.get_or_create(emetteur=emetteur, defaults=champs)
-    return {o.emetteur: o for o in Organisme.objects.all()}
+        Organisme.objects.get_or_create(code=emetteur, defaults=champs)
+    return {o.code: o for o in Organisme.objects.all()}
 
 
 def devis_emis_pour(collectivite, *, par, lignes=None, emettre=True, jour=None):
@@ -210,4 +205,4 @@ def devis_emis_pour(collectivite, *, par, lignes=None, emettre=True, jour=None):
             brouillons = [
                 services.devis_emettre(devis=devis, par=par) for devis in brouillons
             ]
-    return sorted(brouillons, key=lambda d: d.emetteur.emetteur != "fibre")
+    return sorted(brouillons, key=lambda d: d.emetteur.code != "fibre")

@@ -30,14 +30,9 @@ from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from comptes.models import Utilisateur
 from conventions.fichiers import TAILLE_MAX_SCAN
-from conventions.models import (
-    Adhesion,
-    Collectivite,
-    Convention,
-    Signature,
-    Utilisateur,
-)
+from conventions.models import Adhesion, Collectivite, Convention, Signature
 from devis.models import DemandeDevis, Devis, EnvoiDevis, EvenementDevis, LigneDevis
 from tarifs.calcul import LigneDemandee
 from tests.factories import (

@@ -15,8 +15,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from comptes.models import Utilisateur
 from conventions import services as services_conventions
-from conventions.models import Adhesion, Convention, Utilisateur
+from conventions.models import Adhesion, Convention
 from tests.factories import (
     CollectiviteFactory,
     devis_emis_pour,

@@ -5,14 +5,8 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from conventions.models import (
-    Adhesion,
-    Collectivite,
-    Convention,
-    Organisme,
-    Signature,
-    Utilisateur,
-)
+from comptes.models import Utilisateur
+from conventions.models import Adhesion, Collectivite, Convention, Organisme, Signature
 
 MODELES = [
     "utilisateur",
@@ -24,13 +18,17 @@ MODELES = [
 ]
 
 
+def _app(modele: str) -> str:
+    return "comptes" if modele == "utilisateur" else "conventions"
+
+
 @pytest.fixture
 def donnees(grille_2024_14, charlie_portail):
     ruitz = Collectivite.objects.create(
         nom="Ruitz", code_insee="62999", population=1500
     )
     Organisme.objects.get_or_create(
-        emetteur="cdg", defaults={"nom": "CDG 62", "prefixe_numero": "CDG62"}
+        code="cdg", defaults={"nom": "CDG 62", "prefixe_numero": "CDG62"}
     )
     adhesion = Adhesion.objects.create(
         utilisateur=charlie_portail, collectivite=ruitz, role=Adhesion.Role.SIGNATAIRE
@@ -46,7 +44,7 @@ def donnees(grille_2024_14, charlie_portail):
     return {
         "utilisateur": charlie_portail,
         "collectivite": ruitz,
-        "organisme": Organisme.objects.get(emetteur="cdg"),
+        "organisme": Organisme.objects.get(code="cdg"),
         "adhesion": adhesion,
         "convention": convention,
         "signature": signature,
@@ -57,7 +55,7 @@ def donnees(grille_2024_14, charlie_portail):
 def test_every_changelist_opens_for_a_superuser(client, admin_user, donnees, modele):
     client.force_login(admin_user)
 
-    reponse = client.get(reverse(f"admin:conventions_{modele}_changelist"))
+    reponse = client.get(reverse(f"admin:{_app(modele)}_{modele}_changelist"))
 
     assert reponse.status_code == 200
 
@@ -67,7 +65,7 @@ def test_every_change_page_opens_for_a_superuser(client, admin_user, donnees, mo
     client.force_login(admin_user)
 
     reponse = client.get(
-        reverse(f"admin:conventions_{modele}_change", args=[donnees[modele].pk])
+        reverse(f"admin:{_app(modele)}_{modele}_change", args=[donnees[modele].pk])
     )
 
     assert reponse.status_code == 200
@@ -93,7 +91,7 @@ def test_the_changelists_search_and_filter(client, admin_user, donnees):
         reverse("admin:conventions_collectivite_changelist"), {"q": "62999"}
     )
     utilisateurs = client.get(
-        reverse("admin:conventions_utilisateur_changelist"), {"role": "portail"}
+        reverse("admin:comptes_utilisateur_changelist"), {"role": "portail"}
     )
 
     assert "Ruitz" in collectivites.text
@@ -104,7 +102,7 @@ def test_the_user_add_form_creates_an_account_by_email(client, admin_user):
     client.force_login(admin_user)
 
     reponse = client.post(
-        reverse("admin:conventions_utilisateur_add"),
+        reverse("admin:comptes_utilisateur_add"),
         {
             "email": "Nouvel.Agent@CDG62.fr",
             "role": Utilisateur.Role.AGENT,
@@ -124,7 +122,7 @@ def test_the_user_add_form_refuses_an_existing_email(client, admin_user):
     client.force_login(admin_user)
 
     reponse = client.post(
-        reverse("admin:conventions_utilisateur_add"),
+        reverse("admin:comptes_utilisateur_add"),
         {
             "email": "ADMIN@cdg62.fr",
             "role": Utilisateur.Role.AGENT,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from conventions.models import Utilisateur
+from comptes.models import Utilisateur
 
 
 def test_users_log_in_with_their_email(client, alice_agent):
@@ -41,7 +41,8 @@ def test_roles(db):
 
 def test_health_check_answers_after_querying_the_database(client, db):
     reponse = client.get("/sante")
-    assert reponse.status_code == 200 and reponse.text == "ok"
+    assert reponse.status_code == 200
+    assert reponse.text == "ok\ncache : local"
 
 
 def test_demo_data_refuses_to_load_without_debug(db, settings):

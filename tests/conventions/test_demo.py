@@ -5,13 +5,8 @@ import io
 import pytest
 from django.core.management import call_command
 
-from conventions.models import (
-    Adhesion,
-    Collectivite,
-    Convention,
-    Signature,
-    Utilisateur,
-)
+from comptes.models import Utilisateur
+from conventions.models import Adhesion, Collectivite, Convention, Signature
 
 
 @pytest.fixture

@@ -8,12 +8,8 @@ import pytest
 from pypdf import PdfReader
 
 from conventions.models import Collectivite, Convention, Signature
-from conventions.pdf import (
-    AccesRefuse,
-    RecuperateurStatique,
-    convention_pdf,
-    html_vers_pdf,
-)
+from conventions.moteur_pdf import AccesRefuse, RecuperateurStatique, html_vers_pdf
+from conventions.pdf import convention_pdf
 
 
 @pytest.fixture

@@ -146,14 +146,10 @@ def test_it_shows_a_chooser_of_her_collectivites_only(client, monde):
     assert f'href="/portail/{monde.ruitz.pk}/"' in texte
     assert f'href="/portail/{monde.quercamps.pk}/"' in texte
     # Ruitz : deux devis attendent sa réponse ; Quercamps : aucun.
-    ruitz = next(
-        a for a in reponse.context["adhesions"] if a.collectivite == monde.ruitz
-    )
-    quercamps = next(
-        a for a in reponse.context["adhesions"] if a.collectivite == monde.quercamps
-    )
-    assert (ruitz.nb_en_attente, quercamps.nb_en_attente) == (2, 0)
-    assert ruitz.categorie == "B" and quercamps.categorie == "A"
+    lignes = {ligne["collectivite"]: ligne for ligne in reponse.context["lignes"]}
+    ruitz, quercamps = lignes[monde.ruitz], lignes[monde.quercamps]
+    assert (ruitz["nb_en_attente"], quercamps["nb_en_attente"]) == (2, 0)
+    assert ruitz["categorie"] == "B" and quercamps["categorie"] == "A"
     assert "Signée (en vigueur)" in texte
 
 
@@ -363,21 +359,24 @@ def test_both_roles_may_open_the_request_form_without_a_collectivite_select(
         assert f'hx-post="/portail/{monde.ruitz.pk}/chiffrage"' in lu(reponse)
 
 
-def test_a_request_becomes_a_demande_for_the_cdg(client, monde, mailoutbox):
+def test_a_request_becomes_a_demande_for_the_cdg(
+    client, monde, mailoutbox, django_capture_on_commit_callbacks
+):
     client.force_login(monde.claire)
-    reponse = client.post(
-        f"/portail/{monde.ruitz.pk}/demander",
-        {
-            "quantite_messagerie-5go": "2",
-            "quantite_antivirus-mise-en-service": "3",
-            "intervention_antivirus-mise-en-service": "on",
-            "commentaire": "Pour la rentrée",
-            "action": "envoyer",
-            # Une collectivité ne fixe aucun prix : ignoré.
-            "prix_cdg_antivirus-mise-en-service": "1",
-            "collectivite": str(monde.beuvry.pk),
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        reponse = client.post(
+            f"/portail/{monde.ruitz.pk}/demander",
+            {
+                "quantite_messagerie-5go": "2",
+                "quantite_antivirus-mise-en-service": "3",
+                "intervention_antivirus-mise-en-service": "on",
+                "commentaire": "Pour la rentrée",
+                "action": "envoyer",
+                # Une collectivité ne fixe aucun prix : ignoré.
+                "prix_cdg_antivirus-mise-en-service": "1",
+                "collectivite": str(monde.beuvry.pk),
+            },
+        )
     assert reponse.status_code == 302
     assert reponse["Location"] == f"/portail/{monde.ruitz.pk}/"
     demande = DemandeDevis.objects.get(statut=DemandeDevis.Statut.DEMANDEE)

@@ -44,15 +44,16 @@ def url_devis(m, devis, action: str = "") -> str:
 
 
 def test_a_signataire_accepts_a_devis_and_everything_is_recorded(
-    client, monde, mailoutbox
+    client, monde, mailoutbox, django_capture_on_commit_callbacks
 ):
     UtilisateurFactory(email="berenice@cdg62.fr", agent=True)
     UtilisateurFactory(email="ancien@cdg62.fr", agent=True, is_active=False)
     client.force_login(monde.sophie)
     avant = datetime.datetime.now(datetime.UTC)
-    reponse = client.post(
-        url_devis(monde, monde.fibre, "accepter"), ACCORD, REMOTE_ADDR=IP
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        reponse = client.post(
+            url_devis(monde, monde.fibre, "accepter"), ACCORD, REMOTE_ADDR=IP
+        )
     assert reponse.status_code == 302
     assert reponse["Location"] == url_devis(monde, monde.fibre)
 
@@ -80,14 +81,17 @@ def test_a_signataire_accepts_a_devis_and_everything_is_recorded(
     assert "/accepter" not in page
 
 
-def test_both_devis_of_a_demande_are_accepted_in_one_step(client, monde, mailoutbox):
+def test_both_devis_of_a_demande_are_accepted_in_one_step(
+    client, monde, mailoutbox, django_capture_on_commit_callbacks
+):
     client.force_login(monde.sophie)
     demande = monde.fibre.demande_id
-    reponse = client.post(
-        f"/portail/{monde.ruitz.pk}/demandes/{demande}/accepter",
-        accord_commun(demande),
-        REMOTE_ADDR=IP,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        reponse = client.post(
+            f"/portail/{monde.ruitz.pk}/demandes/{demande}/accepter",
+            accord_commun(demande),
+            REMOTE_ADDR=IP,
+        )
     assert reponse.status_code == 302
     assert reponse["Location"] == f"/portail/{monde.ruitz.pk}/"
     for devis in Devis.objects.filter(pk__in=[monde.fibre.pk, monde.cdg.pk]):
@@ -222,13 +226,16 @@ def test_a_refusal_needs_a_reason(client, monde, mailoutbox):
     assert mailoutbox == []
 
 
-def test_a_signataire_refuses_with_a_reason(client, monde, mailoutbox):
+def test_a_signataire_refuses_with_a_reason(
+    client, monde, mailoutbox, django_capture_on_commit_callbacks
+):
     client.force_login(monde.sophie)
-    reponse = client.post(
-        url_devis(monde, monde.fibre, "refuser"),
-        {"refus-motif": "Budget non voté"},
-        REMOTE_ADDR=IP,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        reponse = client.post(
+            url_devis(monde, monde.fibre, "refuser"),
+            {"refus-motif": "Budget non voté"},
+            REMOTE_ADDR=IP,
+        )
     assert reponse.status_code == 302
     devis = Devis.objects.get(pk=monde.fibre.pk)
     assert devis.statut == Devis.Statut.REFUSE
@@ -263,12 +270,15 @@ def test_a_post_without_csrf_token_is_refused(monde):
     assert reponse.status_code == 302
 
 
-def test_a_mail_server_failure_does_not_undo_the_agreement(client, monde, monkeypatch):
+def test_a_mail_server_failure_does_not_undo_the_agreement(
+    client, monde, monkeypatch, django_capture_on_commit_callbacks
+):
     def panne(*args, **kwargs):
         raise ConnectionRefusedError("serveur de messagerie injoignable")
 
     monkeypatch.setattr("django.core.mail.EmailMessage.send", panne)
     client.force_login(monde.sophie)
-    reponse = client.post(url_devis(monde, monde.fibre, "accepter"), ACCORD)
+    with django_capture_on_commit_callbacks(execute=True):
+        reponse = client.post(url_devis(monde, monde.fibre, "accepter"), ACCORD)
     assert reponse.status_code == 302
     assert Devis.objects.get(pk=monde.fibre.pk).statut == Devis.Statut.ACCEPTE

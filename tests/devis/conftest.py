@@ -45,8 +45,8 @@ def stockage_prive_temporaire(tmp_path):
 @pytest.fixture
 def organismes(db) -> dict[str, Organisme]:
     for emetteur, champs in ORGANISMES.items():
-        Organisme.objects.get_or_create(emetteur=emetteur, defaults=champs)
-    return {o.emetteur: o for o in Organisme.objects.all()}
+        Organisme.objects.get_or_create(code=emetteur, defaults=champs)
+    return {o.code: o for o in Organisme.objects.all()}
 
 
 @pytest.fixture
@@ -80,12 +80,12 @@ def brouillons(ruitz, alice_agent):
 
 @pytest.fixture
 def brouillon_fibre(brouillons):
-    return next(d for d in brouillons if d.emetteur.emetteur == "fibre")
+    return next(d for d in brouillons if d.emetteur.code == "fibre")
 
 
 @pytest.fixture
 def brouillon_cdg(brouillons):
-    return next(d for d in brouillons if d.emetteur.emetteur == "cdg")
+    return next(d for d in brouillons if d.emetteur.code == "cdg")
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ ANTIVIRUS_25 = [
 
 
 def _par_emetteur(brouillons):
-    return {d.emetteur.emetteur: d for d in brouillons}
+    return {d.emetteur.code: d for d in brouillons}
 
 
 def _messages(erreur: pytest.ExceptionInfo) -> str:
@@ -64,7 +64,7 @@ def test_an_issuer_with_only_included_lines_gets_no_devis(ruitz, alice_agent):
         collectivite=ruitz, lignes=[LigneDemandee("cle-1an-cdg", 1)], par=alice_agent
     )
 
-    assert [d.emetteur.emetteur for d in brouillons] == ["fibre"]
+    assert [d.emetteur.code for d in brouillons] == ["fibre"]
     assert brouillons[0].mention_inclus == (
         "Accompagnement du CDG 62 inclus : Clé de signature 1 an, remise au CDG."
     )
@@ -280,7 +280,7 @@ def test_modifying_gives_a_draft_to_an_issuer_gaining_lines(ruitz, alice_agent):
         par=alice_agent,
     )
 
-    assert {d.emetteur.emetteur for d in apres} == {"fibre", "cdg"}
+    assert {d.emetteur.code for d in apres} == {"fibre", "cdg"}
     assert fibre.demande.devis.count() == 2
 
 

@@ -29,16 +29,16 @@ def _aucun_numero_consomme() -> bool:
 
 
 def test_issuing_numbers_dates_and_freezes_the_devis(brouillon_fibre, alice_agent):
-    aujourd_hui = timezone.localdate()
+    aujourdhui = timezone.localdate()
 
     devis = services.devis_emettre(devis=brouillon_fibre, par=alice_agent)
 
     devis.refresh_from_db()
     assert devis.statut == Devis.Statut.EMIS
-    assert devis.numero == f"LFN5962-{aujourd_hui.year}-0001"
-    assert (devis.annee, devis.sequence) == (aujourd_hui.year, 1)
-    assert devis.date_emission == aujourd_hui
-    assert devis.date_validite == aujourd_hui + datetime.timedelta(days=90)
+    assert devis.numero == f"LFN5962-{aujourdhui.year}-0001"
+    assert (devis.annee, devis.sequence) == (aujourdhui.year, 1)
+    assert devis.date_emission == aujourdhui
+    assert devis.date_validite == aujourdhui + datetime.timedelta(days=90)
     assert devis.emetteur_fige["nom"].startswith("La Fibre Numérique 59-62")
     assert devis.emetteur_fige["prefixe_numero"] == "LFN5962"
     assert devis.destinataire_fige["nom"] == "Ruitz"

@@ -7,18 +7,19 @@ from decimal import Decimal
 import pytest
 
 from devis.chiffrage_formulaire import (
+    apercu_du_chiffrage,
     chiffrer_demande,
-    grille_du_jour,
     prestations_par_section,
 )
 from devis.forms import MESSAGE_AUCUNE_LIGNE, DemandeDevisForm, MontantField
 from tarifs import calcul
+from tarifs.selectors import instantane_en_vigueur
 from tests.factories import CollectiviteFactory
 
 
 @pytest.fixture
 def grille(grille_2024_14):
-    return grille_du_jour()
+    return instantane_en_vigueur()
 
 
 @pytest.fixture
@@ -205,7 +206,7 @@ def test_it_keeps_a_typed_price_when_its_quantity_needs_fixing(grille, commune):
     )
     assert not form.is_valid()
     assert ("cdg", "antivirus-mise-en-service") in form.cles_sur_devis
-    caches = form.blocs({})["champs_caches"]
+    caches = apercu_du_chiffrage(form, {})["champs_caches"]
     assert [champ.value() for champ in caches] == ["900", "Sur site."]
 
 

@@ -143,7 +143,7 @@ def test_frozen_values_survive_a_grid_and_an_address_change(
     assert "2099/07" not in texte
 
     copies = services.devis_dupliquer(devis=devis_emis, par=alice_agent)
-    copie_fibre = next(d for d in copies if d.emetteur.emetteur == "fibre")
+    copie_fibre = next(d for d in copies if d.emetteur.code == "fibre")
     assert copie_fibre.grille == nouvelle
     assert copie_fibre.total_annuel == Decimal("66.00")
     assert "99 rue Nouvelle" in texte_pdf(devis_rendre_pdf(copie_fibre))

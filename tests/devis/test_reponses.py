@@ -166,7 +166,7 @@ def test_a_devis_past_its_validity_cannot_be_accepted(
 
 def test_a_recorded_expired_devis_cannot_be_accepted(devis_emis, alice_agent):
     services.devis_expirer_perimes(
-        aujourd_hui=devis_emis.date_validite + datetime.timedelta(days=1)
+        aujourdhui=devis_emis.date_validite + datetime.timedelta(days=1)
     )
 
     with pytest.raises(ValidationError) as erreur:
@@ -275,7 +275,7 @@ def test_cancelling_keeps_the_number_and_the_pdf(devis_emis, alice_agent, avant)
         )
     elif avant == "expire":
         services.devis_expirer_perimes(
-            aujourd_hui=devis_emis.date_validite + datetime.timedelta(days=1)
+            aujourdhui=devis_emis.date_validite + datetime.timedelta(days=1)
         )
     numero, sha = devis_emis.numero, devis_emis.pdf_sha256
 
@@ -315,16 +315,16 @@ def test_cancelling_needs_a_reason_and_an_issued_devis(
 def test_expiry_is_recorded_the_day_after_validity_and_is_idempotent(devis_emis):
     dernier_jour = devis_emis.date_validite
 
-    assert services.devis_expirer_perimes(aujourd_hui=dernier_jour) == 0
+    assert services.devis_expirer_perimes(aujourdhui=dernier_jour) == 0
     assert (
         services.devis_expirer_perimes(
-            aujourd_hui=dernier_jour + datetime.timedelta(days=1)
+            aujourdhui=dernier_jour + datetime.timedelta(days=1)
         )
         == 1
     )
     assert (
         services.devis_expirer_perimes(
-            aujourd_hui=dernier_jour + datetime.timedelta(days=5)
+            aujourdhui=dernier_jour + datetime.timedelta(days=5)
         )
         == 0
     )
@@ -354,7 +354,7 @@ def test_the_daily_command_records_expired_devis(devis_emis, monkeypatch, capsys
 def test_duplicating_makes_new_drafts_from_the_request(deux_emis, alice_agent):
     copies = services.devis_dupliquer(devis=deux_emis[0], par=alice_agent)
 
-    assert {d.emetteur.emetteur for d in copies} == {"fibre", "cdg"}
+    assert {d.emetteur.code for d in copies} == {"fibre", "cdg"}
     assert all(d.est_brouillon and d.numero is None for d in copies)
     assert copies[0].demande != deux_emis[0].demande
     assert copies[0].demande.lignes_demandees == deux_emis[0].demande.lignes_demandees

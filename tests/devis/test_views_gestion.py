@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conventions.models import Organisme
+from devis import selectors
 from devis.models import DemandeDevis, Devis, EnvoiDevis, EvenementDevis
 from tarifs.models import GrilleTarifaire
 from tests.factories import CollectiviteFactory
@@ -416,8 +417,8 @@ def test_the_full_flow_create_edit_issue_and_download(agent, ruitz, alice_agent)
     assert reponse.status_code == 302
     demande = DemandeDevis.objects.get()
     assert demande.commentaire == "Appel de la mairie"
-    fibre = demande.devis.get(emetteur__emetteur="fibre")
-    cdg = demande.devis.get(emetteur__emetteur="cdg")
+    fibre = demande.devis.get(emetteur__code="fibre")
+    cdg = demande.devis.get(emetteur__code="cdg")
     assert reponse["Location"] == f"/gestion/devis/{fibre.pk}/"
     assert textes_messages(reponse)[0].startswith("2 brouillons de devis enregistrés")
 
@@ -439,9 +440,9 @@ def test_the_full_flow_create_edit_issue_and_download(agent, ruitz, alice_agent)
         },
     )
     assert reponse.status_code == 302
-    fibre = demande.devis.get(emetteur__emetteur="fibre")
+    fibre = demande.devis.get(emetteur__code="fibre")
     assert fibre.total_annuel == Decimal("100.00")
-    assert demande.devis.get(emetteur__emetteur="cdg").total_annuel == Decimal("50.00")
+    assert demande.devis.get(emetteur__code="cdg").total_annuel == Decimal("50.00")
 
     # Aperçu du brouillon : PDF en ligne.
     apercu = agent.get(f"/gestion/devis/{fibre.pk}/apercu.pdf")
@@ -491,7 +492,7 @@ def test_editing_keeps_the_manual_prices_of_the_drafts(agent, ruitz):
         },
     )
     demande = DemandeDevis.objects.get()
-    cdg = demande.devis.get(emetteur__emetteur="cdg")
+    cdg = demande.devis.get(emetteur__code="cdg")
     assert cdg.total_unique == Decimal("900.00")
     html = agent.get(f"/gestion/devis/demandes/{demande.pk}/modifier").content.decode()
     assert 'value="900.00"' in html
@@ -547,7 +548,7 @@ def test_issuing_without_a_convention_gives_a_message_not_a_500(agent, grille_20
         },
     )
     assert creation.status_code == 302, creation.content.decode()
-    brouillon = Devis.objects.get(emetteur__emetteur="fibre")
+    brouillon = Devis.objects.get(emetteur__code="fibre")
     reponse = agent.post(f"/gestion/devis/{brouillon.pk}/emettre")
     assert reponse.status_code == 302
     assert reponse["Location"] == f"/gestion/devis/{brouillon.pk}/"
@@ -762,7 +763,7 @@ def test_a_bad_filter_value_is_reported_not_a_500(agent, grille_2024_14):
     assert reponse.status_code == 200
 
 
-# --- Balises du tableau de bord et de la page collectivité ----------------------
+# --- Devis du tableau de bord et de la page collectivité -------------------------
 
 
 def _rendre(gabarit: str, **contexte) -> str:
@@ -779,7 +780,10 @@ def test_the_dashboard_lists_waiting_expiring_devis_and_portal_requests(
     demande = DemandeDevis.objects.create(
         collectivite=ruitz, statut=DemandeDevis.Statut.DEMANDEE
     )
-    html = _rendre('{% include "devis/gestion/_tableau_de_bord.html" %}')
+    html = _rendre(
+        '{% include "devis/gestion/_tableau_de_bord.html" %}',
+        bord=selectors.tableau_de_bord(),
+    )
     en_attente, expirant = html.split("Expirent dans les 15 jours")
     assert "Devis en attente de réponse (2)" in en_attente
     assert "LFN5962-2024-0001" in en_attente and "CDG62-2024-0002" in en_attente
@@ -793,7 +797,10 @@ def test_the_dashboard_lists_waiting_expiring_devis_and_portal_requests(
 def test_the_dashboard_query_count_is_constant(grille_2024_14, organismes):
     def requetes():
         with CaptureQueriesContext(connection) as capture:
-            _rendre('{% include "devis/gestion/_tableau_de_bord.html" %}')
+            _rendre(
+                '{% include "devis/gestion/_tableau_de_bord.html" %}',
+                bord=selectors.tableau_de_bord(),
+            )
         return len(capture)
 
     ruitz = CollectiviteFactory()
@@ -820,6 +827,7 @@ def test_the_collectivite_page_lists_its_devis_and_links_a_new_one(
         html = _rendre(
             '{% include "devis/gestion/_devis_collectivite.html" %}',
             collectivite=ruitz,
+            devis_liste=list(selectors.devis_de_la_collectivite(ruitz)),
         )
     assert len(capture) == 1
     assert f"/gestion/devis/{sien.pk}/" in html

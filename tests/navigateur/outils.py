@@ -14,7 +14,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from conventions.models import Adhesion, Convention, Signature, Utilisateur
+from comptes.models import Utilisateur
+from conventions.models import Adhesion, Convention, Signature
 from tarifs.calcul import LigneDemandee
 from tarifs.chargement import grille_charger_fichier
 from tests.conftest import FICHIER_GRILLE

@@ -150,7 +150,7 @@ def test_the_devis_form_works_with_the_keyboard_alone(onglet):
 
     demande = DemandeDevis.objects.get()
     assert demande.collectivite == ruitz
-    brouillons = {d.emetteur.emetteur: d for d in demande.devis.all()}
+    brouillons = {d.emetteur.code: d for d in demande.devis.all()}
     assert set(brouillons) == {"fibre", "cdg"}
     assert all(d.statut == Devis.Statut.BROUILLON for d in brouillons.values())
     assert brouillons["fibre"].total_annuel == Decimal("60.00")

@@ -73,12 +73,12 @@ def test_an_agent_takes_a_new_commune_from_convention_to_an_issued_devis_pdf(
     page.wait_for_url(re.compile(r"/gestion/conventions/\d+/$"))
     page.get_by_role("button", name="Envoyer en signature").click()
     expect(message(page)).to_have_text("La convention est envoyée en signature.")
-    aujourd_hui = timezone.localdate()
+    aujourdhui = timezone.localdate()
     for partie, nom, qualite in SIGNATAIRES:
         champ(page, "Partie").select_option(label=partie)
         champ(page, "Nom du signataire").fill(nom)
         champ(page, "Qualité du signataire").fill(qualite)
-        champ(page, "Date de signature").fill(aujourd_hui.isoformat())
+        champ(page, "Date de signature").fill(aujourdhui.isoformat())
         page.get_by_role("button", name="Enregistrer la signature").click()
         expect(message(page)).to_contain_text(f"Signature enregistrée : {partie}.")
     expect(message(page)).to_contain_text("Les trois parties ont signé")
@@ -99,7 +99,7 @@ def test_an_agent_takes_a_new_commune_from_convention_to_an_issued_devis_pdf(
     page.get_by_role("button", name="Créer les brouillons de devis").click()
     page.wait_for_url(re.compile(r"/gestion/devis/\d+/$"))
     brouillon = Devis.objects.get(collectivite=houdain)
-    assert brouillon.emetteur.emetteur == "cdg"
+    assert brouillon.emetteur.code == "cdg"
     assert brouillon.statut == Devis.Statut.BROUILLON
     page.get_by_role("button", name="Émettre le devis").click()
     expect(page.locator(".messages [role='alert']")).to_be_visible()
@@ -126,10 +126,10 @@ def test_an_agent_takes_a_new_commune_from_convention_to_an_issued_devis_pdf(
     expect(message(page)).to_contain_text("Devis émis sous le numéro")
     devis = Devis.objects.get(pk=brouillon.pk)
     assert devis.statut == Devis.Statut.EMIS
-    assert devis.numero.startswith(f"CDG62-{aujourd_hui.year}-")
+    assert devis.numero.startswith(f"CDG62-{aujourdhui.year}-")
     assert devis.total_unique == Decimal("900.00")
-    assert devis.date_emission == aujourd_hui
-    assert devis.date_validite == aujourd_hui + datetime.timedelta(days=90)
+    assert devis.date_emission == aujourdhui
+    assert devis.date_validite == aujourdhui + datetime.timedelta(days=90)
     expect(page.get_by_role("heading", level=1)).to_contain_text(devis.numero)
 
     # 6. Le PDF téléchargé est le fichier conservé à l'émission.

@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conventions.models import Utilisateur
+from comptes.models import Utilisateur
 from devis.models import Devis
 from tarifs.calcul import LigneDemandee
 from tarifs.models import GrilleTarifaire, Tarif

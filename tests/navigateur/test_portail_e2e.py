@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conventions.models import Adhesion, Convention, Utilisateur
+from comptes.models import Utilisateur
+from conventions.models import Adhesion, Convention
 from devis.models import DemandeDevis, Devis
 from tarifs.chargement import grille_charger_fichier
 from tests.conftest import FICHIER_GRILLE

@@ -5,8 +5,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from comptes.models import Utilisateur
 from conventions import demo as demo_conventions
-from conventions.models import Utilisateur
 from devis import demo as demo_devis
 
 COMPTES_DEMO = [

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from conventions.forms import ConnexionForm
+from comptes.forms import ConnexionForm
 
 urlpatterns = [
     path(

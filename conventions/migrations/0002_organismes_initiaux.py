@@ -5,7 +5,7 @@ from django.db import migrations
 
 ORGANISMES = [
     {
-        "emetteur": "cdg",
+        "code": "cdg",
         "nom": "Centre de Gestion de la Fonction Publique Territoriale du Pas-de-Calais",
         "statut_juridique": "Établissement public administratif",
         "ville": "Bruay-la-Buissière",
@@ -15,7 +15,7 @@ ORGANISMES = [
         "validite_jours": 90,
     },
     {
-        "emetteur": "fibre",
+        "code": "fibre",
         "nom": "La Fibre Numérique 59-62 — Syndicat Mixte Nord Pas-de-Calais",
         "statut_juridique": "Syndicat mixte",
         "prefixe_numero": "LFN5962",
@@ -28,11 +28,11 @@ def creer(apps, schema_editor):
     Organisme = apps.get_model("conventions", "Organisme")
     for donnees in ORGANISMES:
         Organisme.objects.get_or_create(
-            emetteur=donnees["emetteur"], defaults=donnees
+            code=donnees["code"], defaults=donnees
         )
 
 
 class Migration(migrations.Migration):
-    dependencies = [("conventions", "0002_organismes_adhesions_conventions")]
+    dependencies = [("conventions", "0001_collectivites_organismes_conventions")]
 
     operations = [migrations.RunPython(creer, migrations.RunPython.noop)]

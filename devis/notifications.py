@@ -1,4 +1,5 @@
-"""Courriels aux agents du CDG après un geste d'une collectivité sur le portail.
+"""Courriels des devis : aux agents du CDG après un geste d'une collectivité sur
+le portail.
 
 Règle : chaque bon pour accord, refus ou nouvelle demande saisi sur le portail
 est signalé à tous les agents actifs du CDG (rôle *agent*). Le courriel part
@@ -16,8 +17,9 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
+from comptes.models import Utilisateur
 from conventions.formats import format_date, format_euros
-from conventions.models import Collectivite, Utilisateur
+from tarifs.selectors import AucuneGrilleEnVigueur, instantane_en_vigueur
 
 journal = logging.getLogger(__name__)
 
@@ -62,16 +64,15 @@ def _ligne_devis(devis) -> str:
     )
 
 
-def notifier_acceptation(
-    *,
-    collectivite: Collectivite,
-    devis: Sequence,
-    signataire_nom: str,
-    signataire_qualite: str,
-    par: Utilisateur,
-    le: datetime | None = None,
-) -> int:
-    """Prévient les agents du CDG d'un bon pour accord donné sur le portail."""
+def _saisi_par(utilisateur) -> str:
+    return f"{utilisateur.get_full_name() or utilisateur.email} <{utilisateur.email}>"
+
+
+def notifier_acceptation(devis: Sequence) -> int:
+    """Prévient les agents du CDG d'un bon pour accord donné sur le portail
+    (un ou plusieurs devis de la même collectivité, acceptés ensemble)."""
+    premier = devis[0]
+    collectivite = premier.collectivite
     numeros = ", ".join(d.numero for d in devis)
     sujet = f"Bon pour accord de {collectivite.nom} : {numeros}"
     corps = "\n".join(
@@ -81,23 +82,17 @@ def notifier_acceptation(
             "Devis acceptés :",
             *(_ligne_devis(d) for d in devis),
             "",
-            f"Signataire : {signataire_nom}, {signataire_qualite}",
-            f"Saisi par : {par.get_full_name() or par.email} <{par.email}>",
-            f"Le : {_horodatage(le)}",
+            f"Signataire : {premier.signataire_nom}, {premier.signataire_qualite}",
+            f"Saisi par : {_saisi_par(premier.reponse_par)}",
+            f"Le : {_horodatage(premier.accepte_le)}",
         ]
     )
     return _envoyer(sujet, corps)
 
 
-def notifier_refus(
-    *,
-    collectivite: Collectivite,
-    devis,
-    motif: str,
-    par: Utilisateur,
-    le: datetime | None = None,
-) -> int:
+def notifier_refus(devis) -> int:
     """Prévient les agents du CDG d'un devis refusé sur le portail."""
+    collectivite = devis.collectivite
     sujet = f"Devis refusé par {collectivite.nom} : {devis.numero}"
     corps = "\n".join(
         [
@@ -105,17 +100,22 @@ def notifier_refus(
             "",
             _ligne_devis(devis),
             "",
-            f"Motif : {motif}",
-            f"Saisi par : {par.get_full_name() or par.email} <{par.email}>",
-            f"Le : {_horodatage(le)}",
+            f"Motif : {devis.refus_motif}",
+            f"Saisi par : {_saisi_par(devis.reponse_par)}",
+            f"Le : {_horodatage(devis.refuse_le)}",
         ]
     )
     return _envoyer(sujet, corps)
 
 
-def notifier_demande(*, demande, libelles: dict[str, str] | None = None) -> int:
+def notifier_demande(*, demande) -> int:
     """Prévient les agents du CDG d'une demande de devis à chiffrer."""
-    libelles = libelles or {}
+    try:
+        grille = instantane_en_vigueur()
+    except AucuneGrilleEnVigueur:
+        libelles = {}
+    else:
+        libelles = {code: p.libelle for code, p in grille.prestations.items()}
     par = demande.demandee_par
     lignes = [
         f"- {libelles.get(ligne['code'], ligne['code'])} × {ligne['quantite']}"
@@ -139,3 +139,28 @@ def notifier_demande(*, demande, libelles: dict[str, str] | None = None) -> int:
         ]
     )
     return _envoyer(sujet, corps)
+
+
+def courriel_du_devis(devis, contenu: bytes, destinataires: list[str]) -> EmailMessage:
+    """Le courriel qui porte un devis émis à la collectivité, PDF stocké joint."""
+    emetteur = devis.emetteur_fige
+    collectivite = devis.collectivite
+    message = EmailMessage(
+        subject=f"Devis {devis.numero} — {emetteur.get('nom', '')}",
+        body=(
+            "Madame, Monsieur,\n\n"
+            f"Veuillez trouver ci-joint le devis {devis.numero} établi par "
+            f"{emetteur.get('nom', '')} pour {collectivite.nom}, daté du "
+            f"{format_date(devis.date_emission)} et valable jusqu'au "
+            f"{format_date(devis.date_validite)}.\n\n"
+            "Pour l'accepter, retournez-le daté et signé, avec la mention "
+            "« Bon pour accord », le nom et la qualité du signataire.\n\n"
+            "Cordialement,\n"
+            f"{emetteur.get('nom', '')}\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=destinataires,
+        reply_to=[emetteur["email"]] if emetteur.get("email") else None,
+    )
+    message.attach(f"{devis.numero}.pdf", contenu, "application/pdf")
+    return message

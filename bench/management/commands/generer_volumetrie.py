@@ -16,13 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from conventions.models import (
-    Adhesion,
-    Collectivite,
-    Convention,
-    Organisme,
-    Utilisateur,
-)
+from comptes.models import Utilisateur
+from conventions.models import Adhesion, Collectivite, Convention, Organisme
 from devis.models import CompteurDevis, DemandeDevis, Devis, LigneDevis
 from devis.numerotation import format_numero
 from tarifs.selectors import grille_en_vigueur
@@ -107,7 +102,7 @@ class Command(BaseCommand):
                 for c in collectivites[:3]
             ]
         )
-        organismes = {o.emetteur: o for o in Organisme.objects.all()}
+        organismes = {o.code: o for o in Organisme.objects.all()}
         demandes = DemandeDevis.objects.bulk_create(
             [
                 DemandeDevis(
@@ -119,7 +114,7 @@ class Command(BaseCommand):
             batch_size=LOT,
         )
         annee = timezone.localdate().year
-        aujourd_hui = timezone.localdate()
+        aujourdhui = timezone.localdate()
         statuts = ["emis"] * 5 + ["accepte"] * 2 + ["brouillon", "refuse", "annule"]
         sequences = {"fibre": 0, "cdg": 0}
         a_creer = []
@@ -138,7 +133,7 @@ class Command(BaseCommand):
                     sequence=sequence,
                 )
             montant = Decimal("60.00") if emetteur == "fibre" else Decimal("50.00")
-            emission = aujourd_hui - timedelta(days=hasard.randint(0, 120))
+            emission = aujourdhui - timedelta(days=hasard.randint(0, 120))
             a_creer.append(
                 Devis(
                     demande=demande,
