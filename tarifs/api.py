@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from conventions.models import Collectivite
 from conventions.categories import categorie_expliquee
+from conventions.models import Collectivite
 from tarifs import calcul
 from tarifs.selectors import AucuneGrilleEnVigueur, instantane_en_vigueur
 

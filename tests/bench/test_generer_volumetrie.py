@@ -6,7 +6,6 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from bench.management.commands.generer_volumetrie import Command
-
 from conventions.models import Adhesion, Collectivite, Convention
 from devis.models import Devis
 
