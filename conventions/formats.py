@@ -11,20 +11,22 @@ Conventions :
   U+202F est absente du sous-ensemble latin de la police Inter embarquée) ;
 - virgule décimale ; espace insécable avant « € » ;
 - montants arrondis au centime, au plus proche, la moitié vers le haut en
-  valeur absolue (``ROUND_HALF_UP``) ; aucun calcul en virgule flottante ;
+  valeur absolue (``tarifs.calcul.arrondi_centime``, la seule règle d'arrondi) ;
+  aucun calcul en virgule flottante ;
 - valeur absente (``None`` ou chaîne vide) : tiret cadratin « — ».
 """
 
 from __future__ import annotations
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
 
 from django.utils import timezone
 
+from tarifs.calcul import arrondi_centime
+
 ESPACE_INSECABLE = "\u00a0"
 VALEUR_ABSENTE = "\u2014"  # « — »
-CENTIME = Decimal("0.01")
 
 MOIS = (
     "janvier",
@@ -96,15 +98,6 @@ def _grouper(chiffres: str) -> str:
     return ESPACE_INSECABLE.join(reversed(groupes))
 
 
-def _arrondir(nombre: Decimal, pas: Decimal) -> Decimal:
-    """Arrondit à ``pas`` (ROUND_HALF_UP) sans limite de précision du contexte."""
-    with localcontext() as ctx:
-        ctx.prec = max(28, len(nombre.as_tuple().digits) + 4)
-        arrondi = nombre.quantize(pas, rounding=ROUND_HALF_UP)
-    # Pas de « -0,00 » : un montant nul arrondi n'a pas de signe.
-    return arrondi.copy_abs() if arrondi.is_zero() else arrondi
-
-
 def _composer(nombre: Decimal) -> str:
     """Écrit ``nombre`` (déjà arrondi) : signe « - », milliers, virgule."""
     texte = f"{nombre.copy_abs():f}"
@@ -124,7 +117,7 @@ def format_euros(value: object) -> str:
     """
     if value is None or value == "":
         return VALEUR_ABSENTE
-    montant = _arrondir(en_decimal(value), CENTIME)
+    montant = arrondi_centime(en_decimal(value))
     return _composer(montant) + ESPACE_INSECABLE + "€"
 
 
@@ -139,7 +132,7 @@ def format_nombre(value: object) -> str:
         return VALEUR_ABSENTE
     nombre = en_decimal(value)
     if nombre == nombre.to_integral_value():
-        return _composer(_arrondir(nombre, Decimal(1)))
+        return _composer(nombre.to_integral_value())
     with localcontext() as ctx:
         ctx.prec = max(28, len(nombre.as_tuple().digits))
         return _composer(nombre.normalize())
