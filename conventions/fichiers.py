@@ -331,3 +331,42 @@ def verifier_pdf(fichier) -> str:
     if pages < 1:
         raise ValidationError("Le PDF ne contient aucune page.", code="sans_page")
     return empreinte_sha256(contenu)
+
+
+def reponse_fichier_prive(request, fichier, *, sha256: str, nom: str):
+    """Un document du stockage privé (scan signé, PDF de devis émis), servi en
+    pièce jointe, ``Cache-Control: private, no-store``.
+
+    Le fichier est lu en entier (au plus quelques Mo) et son SHA-256 comparé à
+    celui enregistré à l'émission ou au dépôt : un fichier absent donne une page
+    404, un fichier qui diffère (ou sans empreinte enregistrée) n'est jamais
+    servi — l'incident est journalisé et l'utilisateur voit une page 409 en
+    français. Les octets servis sont ceux qui ont été vérifiés.
+    """
+    from django.http import FileResponse, Http404
+    from django.shortcuts import render
+
+    if not fichier:
+        raise Http404("Aucun document n'est enregistré.")
+    try:
+        with fichier.open("rb") as ouvert:
+            contenu = ouvert.read()
+    except FileNotFoundError:
+        logger.error("Document stocké introuvable : %s", fichier.name)
+        raise Http404("Le fichier de ce document est introuvable.") from None
+    if not sha256 or empreinte_sha256(contenu) != sha256:
+        logger.error(
+            "Document stocké altéré, non servi : %s (SHA-256 attendu %s, lu %s)",
+            fichier.name,
+            sha256 or "absent",
+            empreinte_sha256(contenu),
+        )
+        return render(request, "document_altere.html", {"nom": nom}, status=409)
+    reponse = FileResponse(
+        io.BytesIO(contenu),
+        as_attachment=True,
+        filename=nom,
+        content_type="application/pdf",
+    )
+    reponse["Cache-Control"] = "private, no-store"
+    return reponse

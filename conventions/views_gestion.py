@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from conventions import services
 from conventions.access import agent_requis, collectivites_visibles
 from conventions.categories import categorie_code, categorie_expliquee
+from conventions.fichiers import reponse_fichier_prive
 from conventions.filters import CollectiviteFilter, ConventionFilter
 from conventions.formats import format_date
 from conventions.forms import (
@@ -572,19 +573,13 @@ def convention_scan(request, pk: int):
     convention = _convention_ou_404(request, pk)
     if not convention.scan:
         raise Http404("Aucun scan n'a été déposé pour cette convention.")
-    try:
-        fichier = convention.scan.open("rb")
-    except FileNotFoundError as erreur:
-        raise Http404("Le fichier du scan est introuvable.") from erreur
-    reponse = FileResponse(
-        fichier,
-        as_attachment=True,
-        filename=f"convention-{convention.pk}-{slugify(convention.collectivite.nom)}"
+    return reponse_fichier_prive(
+        request,
+        convention.scan,
+        sha256=convention.scan_sha256,
+        nom=f"convention-{convention.pk}-{slugify(convention.collectivite.nom)}"
         "-signee.pdf",
-        content_type="application/pdf",
     )
-    reponse["Cache-Control"] = "private, no-store"
-    return reponse
 
 
 @agent_requis

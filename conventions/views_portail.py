@@ -21,7 +21,7 @@ import logging
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
-from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from conventions import cache_portail, notifications
 from conventions.access import adhesion_ou_404, portail_requis
 from conventions.categories import categorie_expliquee
+from conventions.fichiers import reponse_fichier_prive
 from conventions.models import Adhesion, Collectivite, Convention
 from devis import selectors as devis_selectors
 from devis import services as devis_services
@@ -308,19 +309,13 @@ def convention_scan(request, cid: int, pk: int):
     convention = _convention_ou_404(adhesion.collectivite, pk)
     if not convention.scan:
         raise Http404("Aucun scan n'a été déposé pour cette convention.")
-    try:
-        fichier = convention.scan.open("rb")
-    except FileNotFoundError:
-        raise Http404("Le fichier du scan est introuvable.") from None
-    reponse = FileResponse(
-        fichier,
-        as_attachment=True,
-        filename=f"convention-{convention.pk}-{slugify(convention.collectivite.nom)}"
+    return reponse_fichier_prive(
+        request,
+        convention.scan,
+        sha256=convention.scan_sha256,
+        nom=f"convention-{convention.pk}-{slugify(convention.collectivite.nom)}"
         "-signee.pdf",
-        content_type="application/pdf",
     )
-    reponse["Cache-Control"] = "private, no-store"
-    return reponse
 
 
 # --- Devis ----------------------------------------------------------------------
@@ -370,19 +365,9 @@ def devis_pdf(request, cid: int, pk: int):
     devis = _devis_ou_404(adhesion.collectivite, pk)
     if not devis.pdf:
         raise Http404("Ce devis n'a pas de PDF.")
-    try:
-        fichier = devis.pdf.open("rb")
-    except FileNotFoundError:
-        journal.error("PDF du devis %s introuvable : %s", devis.numero, devis.pdf.name)
-        raise Http404("Le fichier PDF de ce devis est introuvable.") from None
-    reponse = FileResponse(
-        fichier,
-        as_attachment=True,
-        filename=f"{devis.numero}.pdf",
-        content_type="application/pdf",
+    return reponse_fichier_prive(
+        request, devis.pdf, sha256=devis.pdf_sha256, nom=f"{devis.numero}.pdf"
     )
-    reponse["Cache-Control"] = "private, no-store"
-    return reponse
 
 
 @portail_requis

@@ -10,11 +10,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from conventions.access import agent_requis
+from conventions.fichiers import reponse_fichier_prive
 from conventions.models import Collectivite
 from devis import selectors, services
 from devis.chiffrage_formulaire import grille_du_jour
@@ -240,15 +241,8 @@ def pdf(request, pk: int):
     devis = get_object_or_404(Devis, pk=pk)
     if devis.est_brouillon or not devis.pdf:
         raise Http404("Ce devis n'a pas de PDF émis.")
-    try:
-        fichier = devis.pdf.open("rb")
-    except FileNotFoundError:
-        raise Http404("Le fichier PDF de ce devis est introuvable.") from None
-    return FileResponse(
-        fichier,
-        as_attachment=True,
-        filename=f"{devis.numero}.pdf",
-        content_type="application/pdf",
+    return reponse_fichier_prive(
+        request, devis.pdf, sha256=devis.pdf_sha256, nom=f"{devis.numero}.pdf"
     )
 
 
