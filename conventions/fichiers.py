@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import hashlib
 import io
 import logging
 import math
+import os
+import uuid
 import zlib
+from datetime import timedelta
 
 import pikepdf
 from django.core.exceptions import ValidationError
@@ -370,3 +374,91 @@ def reponse_fichier_prive(request, fichier, *, sha256: str, nom: str):
     )
     reponse["Cache-Control"] = "private, no-store"
     return reponse
+
+
+# --- Écriture des documents stockés -------------------------------------------
+
+MESSAGES_ECRITURE = {
+    errno.ENOSPC: "Le disque du serveur est plein : le document n'a pas pu être "
+    "enregistré et rien n'a été modifié. Réessayez plus tard ou prévenez "
+    "l'administrateur.",
+    errno.EDQUOT: "Le quota de disque du serveur est atteint : le document n'a "
+    "pas pu être enregistré et rien n'a été modifié. Prévenez l'administrateur.",
+    errno.EROFS: "Le stockage des documents est en lecture seule : le document "
+    "n'a pas pu être enregistré et rien n'a été modifié. Prévenez "
+    "l'administrateur.",
+}
+MESSAGE_ECRITURE = (
+    "Le document n'a pas pu être enregistré sur le serveur ({erreur}) : rien n'a "
+    "été modifié. Réessayez plus tard ou prévenez l'administrateur."
+)
+
+
+def document_enregistrer(*, champ, contenu) -> str:
+    """Écrit un document dans le stockage privé pour le champ ``champ``
+    (``FieldFile``) d'un objet en cours d'enregistrement, dans la transaction de
+    l'appelant ; renvoie le nom posé sur le champ.
+
+    Règle : le nom du fichier est **unique et ne porte aucun numéro** (dossier
+    du champ + identifiant aléatoire) : le fichier laissé par une transaction
+    annulée ne peut jamais passer pour le document d'un numéro donné plus tard
+    à un autre devis, et ``nettoyer_fichiers_orphelins`` l'efface (il n'est
+    désigné par aucune ligne). Le nom de téléchargement (``CDG62-2024-0007.pdf``)
+    est donné à la réponse, pas au fichier. Disque plein ou en lecture seule :
+    le fichier partiel est effacé et une ``ValidationError`` en français est
+    levée, que l'appelant laisse remonter (sa transaction est annulée : aucun
+    numéro consommé).
+    """
+    from django.core.files.base import ContentFile
+
+    stockage = champ.storage
+    dossier = os.path.dirname(champ.field.generate_filename(champ.instance, "x.pdf"))
+    nom = f"{dossier}/{uuid.uuid4().hex}.pdf"
+    if isinstance(contenu, bytes):
+        contenu = ContentFile(contenu)
+    try:
+        nom = stockage.save(nom, contenu)
+    except OSError as erreur:
+        _effacer(stockage, nom)
+        logger.error("Écriture du document %s impossible : %s", nom, erreur)
+        message = MESSAGES_ECRITURE.get(
+            erreur.errno, MESSAGE_ECRITURE.format(erreur=erreur.strerror or erreur)
+        )
+        raise ValidationError(message, code="ecriture") from erreur
+    champ.name = nom
+    return nom
+
+
+def _effacer(stockage, nom: str) -> None:
+    try:
+        stockage.delete(nom)
+    except OSError as erreur:  # disque en lecture seule : le balayage s'en charge
+        logger.warning("Fichier partiel %s non effacé : %s", nom, erreur)
+
+
+def fichiers_orphelins_nettoyer(
+    *, stockage, dossiers: list[str], references: set[str], age: timedelta
+) -> list[str]:
+    """Efface, sous ``dossiers`` du stockage, les fichiers qu'aucune ligne ne
+    désigne (``references``) et plus vieux que ``age`` (une transaction en
+    cours n'est jamais touchée) : restes d'une transaction annulée ou d'un
+    arrêt brutal. Renvoie leurs noms."""
+    from django.utils import timezone
+
+    limite = timezone.now() - age
+    effaces = []
+    a_voir = list(dossiers)
+    while a_voir:
+        dossier = a_voir.pop()
+        try:
+            sous_dossiers, noms = stockage.listdir(dossier)
+        except FileNotFoundError:
+            continue
+        a_voir.extend(f"{dossier}/{d}" for d in sous_dossiers)
+        for nom in sorted(noms):
+            chemin = f"{dossier}/{nom}"
+            if chemin in references or stockage.get_modified_time(chemin) >= limite:
+                continue
+            stockage.delete(chemin)
+            effaces.append(chemin)
+    return effaces

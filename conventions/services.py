@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from conventions.fichiers import verifier_pdf
+from conventions.fichiers import document_enregistrer, verifier_pdf
 from conventions.formats import format_date
 from conventions.models import Collectivite, Convention, Signature, Utilisateur
 from tarifs.selectors import grille_en_vigueur, grille_instantane
@@ -392,7 +392,9 @@ def convention_deposer_scan(
     empreinte = verifier_pdf(fichier)
     ancien = convention.scan.name if convention.scan else ""
     stockage = convention.scan.storage
-    convention.scan.save("scan.pdf", fichier, save=False)
+    # Nom unique ; disque plein ou en lecture seule : ValidationError en
+    # français (voir document_enregistrer).
+    nouveau = document_enregistrer(champ=convention.scan, contenu=fichier)
     convention.scan_sha256 = empreinte
     convention.scan_depose_le = timezone.now()
     nouveau = convention.scan.name
