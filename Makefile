@@ -65,6 +65,7 @@ serve: install systeme
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
 	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput -v 0
 	$(SERVE_ENV) $(BIN)/python manage.py charger_grille
+	$(SERVE_ENV) $(BIN)/python manage.py nettoyer_fichiers_orphelins -v 0
 	$(SERVE_ENV) CONN_MAX_AGE=$${CONN_MAX_AGE:-60} $(BIN)/gunicorn config.wsgi:application --config config/gunicorn.conf.py
 
 test: install-dev systeme-test

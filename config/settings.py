@@ -180,7 +180,10 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env.bool("BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+# Mandataires dont on croit les en-têtes X-Forwarded-* (adresses ou réseaux).
+FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1"])
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Politique de sécurité du contenu : aucun script ni style en ligne, aucune
@@ -211,8 +214,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "registration/verrouillage.html"
 AXES_VERBOSE = False
-if env.bool("BEHIND_TLS_PROXY", default=False):
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Adresse du client : ``X-Forwarded-For`` n'est cru que venant d'un mandataire
+# de confiance (``FORWARDED_ALLOW_IPS``, la variable de gunicorn), voir
+# config/adresse_client.py ; un attaquant ne verrouille ainsi que lui-même.
+AXES_CLIENT_IP_CALLABLE = "config.adresse_client.adresse_client"
 
 LOGGING = {
     "version": 1,

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from comptes.models import Utilisateur
-from conventions.fichiers import verifier_pdf
+from conventions.fichiers import document_enregistrer, verifier_pdf
 from conventions.formats import format_date
 from conventions.models import Collectivite, Convention, Signature
 from tarifs.selectors import (
@@ -382,7 +382,9 @@ def convention_deposer_scan(
     empreinte = verifier_pdf(fichier)
     ancien = convention.scan.name if convention.scan else ""
     stockage = convention.scan.storage
-    convention.scan.save("scan.pdf", fichier, save=False)
+    # Nom unique ; disque plein ou en lecture seule : ValidationError en
+    # français (voir document_enregistrer).
+    nouveau = document_enregistrer(champ=convention.scan, contenu=fichier)
     convention.scan_sha256 = empreinte
     convention.scan_depose_le = timezone.now()
     nouveau = convention.scan.name

@@ -449,7 +449,7 @@ def convention_deposer_scan(request, pk: int):
 @agent_requis
 def convention_scan(request, pk: int):
     """Le scan signé, servi en pièce jointe depuis le stockage privé."""
-    return reponse_scan(_convention_ou_404(request, pk))
+    return reponse_scan(request, _convention_ou_404(request, pk))
 
 
 @agent_requis

@@ -139,4 +139,4 @@ def convention_scan(request, cid: int, pk: int):
     """Le scan signé de la convention, depuis le stockage privé."""
     adhesion = adhesion_ou_404(request.user, cid)
     convention = _convention_ou_404(adhesion.collectivite, pk)
-    return reponse_scan(convention)
+    return reponse_scan(request, convention)

@@ -15,13 +15,13 @@ direct — une seule définition de « ce qui est imprimé ».
 from __future__ import annotations
 
 import base64
-import hashlib
 import mimetypes
 from datetime import date, timedelta
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from conventions.fichiers import empreinte_sha256
 from conventions.formats import format_euros, format_nombre
 from conventions.models import Collectivite, Convention, Organisme
 from conventions.moteur_pdf import html_vers_pdf
@@ -352,7 +352,7 @@ def devis_rendre_pdf(devis: Devis, *, projet: bool = False) -> bytes:
 
 
 def empreinte(contenu: bytes) -> str:
-    return hashlib.sha256(contenu).hexdigest()
+    return empreinte_sha256(contenu)
 
 
 def devis_pdf_stocke(devis: Devis) -> bytes:

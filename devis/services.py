@@ -21,7 +21,6 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.validators import validate_ipv46_address
 from django.db import transaction
 from django.utils import timezone
@@ -29,6 +28,7 @@ from django.utils import timezone
 from comptes.models import Utilisateur
 from conventions.access import peut_repondre_devis
 from conventions.categories import categorie_de
+from conventions.fichiers import document_enregistrer
 from conventions.formats import format_date
 from conventions.models import Collectivite, Organisme
 from conventions.selectors import convention_courante
@@ -484,17 +484,18 @@ def devis_emettre(*, devis: Devis, par) -> Devis:
 
     contenu = devis_pdf.devis_rendre_pdf(devis)
 
-    # Le stockage ne remplace jamais un fichier existant (reste d'une
-    # transaction englobante annulée, autre base sur le même dossier) : il
-    # choisit alors un autre nom, enregistré sur le devis.
+    # Nom de fichier unique, sans numéro : une transaction annulée (même
+    # englobante) ne laisse qu'un orphelin anonyme, effacé par
+    # nettoyer_fichiers_orphelins ; disque plein ou en lecture seule : une
+    # ValidationError en français, et le numéro n'est pas consommé.
     champ = devis.pdf
-    champ.save(f"{devis.numero}.pdf", ContentFile(contenu), save=False)
+    nom = document_enregistrer(champ=champ, contenu=contenu)
     try:
         devis.pdf_sha256 = devis_pdf.empreinte(contenu)
         devis.save()
         _evenement(devis, par=par, commentaire=f"Devis {devis.numero} émis.")
     except BaseException:
-        champ.storage.delete(champ.name)
+        champ.storage.delete(nom)
         raise
     return devis
 

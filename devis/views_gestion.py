@@ -246,10 +246,7 @@ def pdf(request, pk: int):
     if devis.est_brouillon:
         raise Http404("Ce devis n'a pas de PDF émis.")
     return reponse_fichier_prive(
-        devis.pdf,
-        sha256=devis.pdf_sha256,
-        nom=f"{devis.numero}.pdf",
-        absent="Ce devis n'a pas de PDF émis.",
+        request, devis.pdf, sha256=devis.pdf_sha256, nom=f"{devis.numero}.pdf"
     )
 
 

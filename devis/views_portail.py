@@ -80,10 +80,7 @@ def devis_pdf(request, cid: int, pk: int):
     adhesion = adhesion_ou_404(request.user, cid)
     devis = selectors.devis_du_portail_ou_404(adhesion.collectivite, pk)
     return reponse_fichier_prive(
-        devis.pdf,
-        sha256=devis.pdf_sha256,
-        nom=f"{devis.numero}.pdf",
-        absent="Ce devis n'a pas de PDF.",
+        request, devis.pdf, sha256=devis.pdf_sha256, nom=f"{devis.numero}.pdf"
     )
 
 

@@ -9,6 +9,7 @@ agente du CDG. Ruitz a une convention signée, une demande avec deux devis émis
 from __future__ import annotations
 
 import datetime
+import hashlib
 import html
 from decimal import Decimal
 from types import SimpleNamespace
@@ -322,6 +323,7 @@ def test_it_serves_the_convention_pdf_and_its_signed_scan(client, monde):
     assert client.get(f"{base}/scan").status_code == 404  # pas encore de scan
 
     scan = pdf_octets()
+    monde.convention.scan_sha256 = hashlib.sha256(scan).hexdigest()
     monde.convention.scan.save("scan.pdf", ContentFile(scan))
     reponse = client.get(f"{base}/scan")
     assert reponse.status_code == 200
