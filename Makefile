@@ -51,6 +51,7 @@ migrate: install systeme
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput -v 0
 
 demo: migrate
+	$(RUN_ENV) $(BIN)/python manage.py charger_referentiel
 	$(RUN_ENV) $(BIN)/python manage.py charger_demo
 
 run: demo
@@ -63,9 +64,12 @@ SERVE_ENV := STATIC_MANIFEST=1
 serve: install systeme
 	@test -n "$$SECRET_KEY" || { echo "SECRET_KEY doit être défini (voir README, Déploiement)."; exit 1; }
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
-	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput -v 0
+	@# Migrations par le rôle propriétaire des tables (MIGRATION_DATABASE_URL),
+	@# l'application par un rôle qui ne les possède pas (README, Rôles de base de données).
+	$(SERVE_ENV) DATABASE_URL="$${MIGRATION_DATABASE_URL:-$$DATABASE_URL}" $(BIN)/python manage.py migrate --noinput -v 0
 	$(SERVE_ENV) $(BIN)/python manage.py charger_grille
 	$(SERVE_ENV) $(BIN)/python manage.py nettoyer_fichiers_orphelins -v 0
+	$(SERVE_ENV) $(BIN)/python manage.py charger_referentiel
 	$(SERVE_ENV) CONN_MAX_AGE=$${CONN_MAX_AGE:-60} $(BIN)/gunicorn config.wsgi:application --config config/gunicorn.conf.py
 
 test: install-dev systeme-test

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
@@ -77,6 +77,32 @@ class UtilisateurAdmin(UserAdmin):
     search_fields = ("email", "first_name", "last_name")
     ordering = ("email",)
     inlines = [AdhesionEnLigne]
+    actions = ["desactiver"]
+
+    @admin.action(description="Désactiver les comptes sélectionnés")
+    def desactiver(self, request, queryset):
+        comptes = list(queryset.filter(is_active=True))
+        for compte in comptes:
+            compte.is_active = False
+            compte.save(update_fields=["is_active"])
+        self.message_user(
+            request,
+            f"{len(comptes)} compte(s) désactivé(s) : ils ne peuvent plus se "
+            "connecter, leurs documents gardent leur auteur.",
+            messages.SUCCESS,
+        )
+
+    def delete_view(self, request, object_id, extra_context=None):
+        reponse = super().delete_view(request, object_id, extra_context)
+        contexte = getattr(reponse, "context_data", None) or {}
+        if contexte.get("protected"):
+            messages.warning(
+                request,
+                "Ce compte a créé ou traité des documents : il ne peut pas être "
+                "supprimé. Désactivez-le (case « Actif » ou action « Désactiver "
+                "les comptes sélectionnés »).",
+            )
+        return reponse
 
     def get_inlines(self, request, obj=None):
         # Le formulaire de création reste court : adresse, rôle, mot de passe.

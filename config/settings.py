@@ -90,8 +90,14 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE : une transaction d'écriture prend le verrou dès le début, ce qui
     # évite les « database is locked » en cours de transaction.
+    # recursive_triggers : l'effacement fait par un REPLACE passe lui aussi par
+    # les gardes de suppression des documents figés (config.gardes_sql).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA recursive_triggers = ON;",
+        }
     )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Connexions persistantes en production (``make serve`` : 60 s) ; 0 ailleurs,

@@ -486,3 +486,30 @@ def reponse_scan(request, convention) -> FileResponse:
         nom=f"convention-{convention.pk}-{slugify(convention.collectivite.nom)}"
         "-signee.pdf",
     )
+
+
+def reponse_convention_pdf(request, convention) -> HttpResponse:
+    """La convention en PDF (back office et portail) : la version conservée
+    (signée, sinon l'exemplaire envoyé en signature), servie telle quelle et
+    vérifiée par son SHA-256 ; un brouillon se rend à la demande, marqué
+    « projet »."""
+    nom = f"convention-{convention.pk}-{slugify(convention.collectivite.nom)}"
+    if convention.pdf_signe:
+        return reponse_fichier_prive(
+            request,
+            convention.pdf_signe,
+            sha256=convention.pdf_signe_sha256,
+            nom=f"{nom}-signee.pdf",
+        )
+    if convention.pdf_envoye:
+        return reponse_fichier_prive(
+            request,
+            convention.pdf_envoye,
+            sha256=convention.pdf_envoye_sha256,
+            nom=f"{nom}.pdf",
+        )
+    from conventions.pdf import convention_pdf
+
+    return reponse_pdf(
+        convention_pdf(convention, version="projet"), f"{nom}-projet.pdf"
+    )

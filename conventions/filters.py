@@ -8,7 +8,8 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from conventions.categories import filtrer_par_categorie
-from conventions.models import Collectivite, Convention
+from conventions.models import ARRONDISSEMENTS, Collectivite, Convention
+from conventions.selectors import q_nom_cherche
 from tarifs import calcul
 
 SANS_CONVENTION = "aucune"
@@ -39,6 +40,18 @@ class CollectiviteFilter(django_filters.FilterSet):
     categorie = django_filters.ChoiceFilter(
         method="filtrer_categorie", label="Catégorie", empty_label="Toutes"
     )
+    epci = django_filters.ModelChoiceFilter(
+        label="EPCI",
+        empty_label="Tous les EPCI",
+        queryset=Collectivite.objects.filter(type=Collectivite.Type.EPCI).order_by(
+            "nom"
+        ),
+    )
+    arrondissement = django_filters.ChoiceFilter(
+        label="Arrondissement",
+        empty_label="Tous",
+        choices=[(code, f"{nom} ({code})") for code, nom in ARRONDISSEMENTS.items()],
+    )
     convention = django_filters.ChoiceFilter(
         method="filtrer_convention",
         label="Convention",
@@ -49,7 +62,7 @@ class CollectiviteFilter(django_filters.FilterSet):
 
     class Meta:
         model = Collectivite
-        fields = ["q", "type", "categorie", "convention"]
+        fields = ["q", "type", "epci", "arrondissement", "categorie", "convention"]
 
     def __init__(self, *args, grille: calcul.Grille | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,9 +74,9 @@ class CollectiviteFilter(django_filters.FilterSet):
         texte = value.strip()
         if not texte:
             return queryset
-        condition = Q(nom__icontains=texte)
+        condition = q_nom_cherche(texte) or Q(pk__in=[])
         compact = re.sub(r"[\s.]", "", texte).upper()
-        if compact:
+        if compact.isascii() and compact.isalnum():
             condition |= (
                 Q(code_insee__iexact=compact)
                 | Q(siren__startswith=compact)
@@ -86,9 +99,7 @@ class CollectiviteFilter(django_filters.FilterSet):
 
 
 class ConventionFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        field_name="collectivite__nom", lookup_expr="icontains", label="Collectivité"
-    )
+    q = django_filters.CharFilter(method="chercher", label="Collectivité")
     statut = django_filters.ChoiceFilter(
         choices=Convention.Statut.choices, label="État", empty_label="Tous les états"
     )
@@ -96,3 +107,7 @@ class ConventionFilter(django_filters.FilterSet):
     class Meta:
         model = Convention
         fields = ["q", "statut"]
+
+    def chercher(self, queryset, name, value):
+        condition = q_nom_cherche(value, chemin="collectivite__")
+        return queryset if condition is None else queryset.filter(condition)

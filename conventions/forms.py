@@ -12,6 +12,11 @@ from stdnum.fr import siret as stdnum_siret
 
 from conventions.fichiers import TAILLE_MAX_SCAN, verifier_pdf
 from conventions.models import Collectivite, Signature
+from conventions.recherche import normaliser
+from conventions.referentiel_chargement import (
+    commune_du_referentiel,
+    referentiel_officiel,
+)
 from conventions.services import CHAMPS_COLLECTIVITE
 
 # --- Back office : collectivités et conventions ---------------------------
@@ -126,6 +131,16 @@ class CollectiviteForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # La collectivité déjà présente qu'une saisie voudrait doubler (la page
+        # affiche le lien vers sa fiche).
+        self.doublon: Collectivite | None = None
+        # Le nom d'une commune vient du référentiel : il peut rester vide.
+        self.fields["nom"].required = False
+        self.fields[
+            "nom"
+        ].help_text = (
+            "Pour une commune, repris du référentiel officiel d'après le code INSEE."
+        )
         self.fields["agents_date"].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
         for champ in self.fields.values():
             if isinstance(champ, forms.CharField):
@@ -212,6 +227,10 @@ class CollectiviteForm(forms.ModelForm):
                 self.add_error(
                     "code_insee", "Le code INSEE est obligatoire pour une commune."
                 )
+            elif "code_insee" not in self.errors and self._referentiel_a_verifier():
+                self._depuis_le_referentiel(donnees)
+        if not donnees.get("nom") and "nom" not in self.errors:
+            self.add_error("nom", "Indiquez le nom de la collectivité.")
         for champ, libelle in (("siren", "SIREN"), ("siret", "SIRET")):
             valeur = donnees.get(champ)
             if valeur and champ not in self.errors:
@@ -226,10 +245,56 @@ class CollectiviteForm(forms.ModelForm):
         ):
             autre = self._doublon(type=Collectivite.Type.COMMUNE, code_insee=code_insee)
             if autre:
+                self.doublon = autre
                 self.add_error(
-                    "code_insee", f"Ce code INSEE est déjà celui de {autre}."
+                    "code_insee",
+                    f"Ce code INSEE est déjà celui de {autre} : la commune existe "
+                    "déjà (lien vers sa fiche ci-dessus).",
                 )
         return donnees
+
+    def _referentiel_a_verifier(self) -> bool:
+        """À la création d'une commune, ou quand le type ou le code INSEE d'une
+        collectivité change (une fiche ancienne garde son code tant qu'on n'y
+        touche pas)."""
+        if not self.instance.pk:
+            return True
+        return bool({"type", "code_insee"} & set(self.changed_data))
+
+    def _depuis_le_referentiel(self, donnees: dict) -> None:
+        """Une commune ne se crée que depuis le référentiel officiel du 62 : le
+        code INSEE doit y être ; nom et SIREN en sont repris (ou vérifiés)."""
+        code = donnees["code_insee"]
+        commune = commune_du_referentiel(code)
+        if commune is None:
+            millesime = referentiel_officiel()["millesime"]
+            self.add_error(
+                "code_insee",
+                f"Le code INSEE {code} n'existe pas dans le référentiel officiel "
+                f"des communes du Pas-de-Calais (millésime {millesime}).",
+            )
+            return
+        nom = donnees.get("nom") or ""
+        if not nom:
+            donnees["nom"] = commune["nom"]
+        elif normaliser(nom) != normaliser(commune["nom"]):
+            self.add_error(
+                "nom",
+                f"La commune de code INSEE {code} s'appelle « {commune['nom']} » "
+                "dans le référentiel officiel.",
+            )
+        siren = donnees.get("siren")
+        if not siren and "siren" not in self.errors:
+            donnees["siren"] = commune["siren"]
+        elif siren and siren != commune["siren"]:
+            self.add_error(
+                "siren",
+                f"Le SIREN de {commune['nom']} est {commune['siren']} dans le "
+                "référentiel officiel.",
+            )
+        if donnees.get("population") is None:
+            donnees["population"] = commune["population_totale"]
+            donnees["population_annee"] = referentiel_officiel()["millesime"]
 
 
 class _IdentifiantsPropres:

@@ -10,6 +10,9 @@ qui commencent par ``#`` sont ignorées.
 Règles :
 
 - rapprochement d'une collectivité existante par code INSEE, sinon par SIREN ;
+  sinon, si une commune de même nom existe déjà (nom comparé sous sa forme de
+  recherche : casse, accents, tirets), rien n'est créé et la ligne est
+  signalée (avertissement avec son numéro) : c'est sans doute la même ;
   sinon création (type « commune ») ;
 - mise à jour des seuls champs fournis et différents ; une cellule vide ne
   s'efface jamais sur une valeur connue ;
@@ -30,7 +33,9 @@ from django.db import IntegrityError, transaction
 from stdnum.exceptions import ValidationError as ErreurStdnum
 from stdnum.fr import siren as stdnum_siren
 
+from conventions.forms import valider_ligne
 from conventions.models import Collectivite
+from conventions.recherche import normaliser
 
 MOTIF_HISTORIQUE = "Import CSV"
 
@@ -89,6 +94,7 @@ class RapportImport:
     mises_a_jour: int = 0
     inchangees: int = 0
     rejets: list[tuple[int, str]] = field(default_factory=list)
+    avertissements: list[tuple[int, str]] = field(default_factory=list)
     colonnes_ignorees: list[str] = field(default_factory=list)
 
     @property
@@ -98,12 +104,18 @@ class RapportImport:
     def resume(self) -> str:
         return (
             f"{self.creees} créée(s), {self.mises_a_jour} mise(s) à jour, "
-            f"{self.inchangees} inchangée(s), {self.rejetees} rejetée(s)."
+            f"{self.inchangees} inchangée(s), {self.rejetees} rejetée(s), "
+            f"{len(self.avertissements)} signalée(s) sans création."
         )
 
 
 class LigneRejetee(Exception):
     pass
+
+
+class HomonymeSignale(Exception):
+    """Rien à rapprocher, mais une collectivité de même nom et de même type
+    existe : la ligne est signalée, rien n'est créé."""
 
 
 def _normaliser_entete(texte: str) -> str:
@@ -168,9 +180,18 @@ def _lire_ligne(
         return cellules[index].strip()
 
     valeurs: dict = {}
+    # Les règles de texte du formulaire de la fiche, à l'identique : pas de
+    # caractère de contrôle ni de direction du texte, longueur maximale.
+    try:
+        valider_ligne(cellule("nom"))
+    except ValidationError as erreur:
+        raise LigneRejetee(f"nom refusé : {erreur.messages[0]}") from None
     nom = " ".join(cellule("nom").split())
     if not nom:
         raise LigneRejetee("nom manquant (colonne « libellé »)")
+    longueur = Collectivite._meta.get_field("nom").max_length
+    if len(nom) > longueur:
+        raise LigneRejetee(f"nom trop long ({len(nom)} caractères, {longueur} au plus)")
     valeurs["nom"] = nom
 
     code = _sans_espaces(cellule("code_insee")).upper()
@@ -248,6 +269,28 @@ def _enregistrer(valeurs: dict) -> str:
                 f"le SIREN {valeurs['siren']} appartient déjà à « {autre.first()} »"
             )
     if collectivite is None:
+        homonyme = (
+            Collectivite.objects.filter(
+                type=Collectivite.Type.COMMUNE,
+                nom_recherche=normaliser(valeurs["nom"]),
+            )
+            .order_by("pk")
+            .first()
+        )
+        if homonyme is not None:
+            identifiants = ", ".join(
+                f"{libelle} {valeur}"
+                for libelle, valeur in (
+                    ("code INSEE", homonyme.code_insee),
+                    ("SIREN", homonyme.siren),
+                )
+                if valeur
+            )
+            raise HomonymeSignale(
+                f"« {valeurs['nom']} » n'est pas créée : la commune « {homonyme} » "
+                f"existe déjà ({identifiants or 'sans identifiant'}) ; vérifiez le "
+                "code INSEE et le SIREN de la ligne"
+            )
         collectivite = Collectivite(type=Collectivite.Type.COMMUNE, **valeurs)
         resultat = "creee"
     else:
@@ -289,6 +332,9 @@ def collectivites_importer_csv(
                     resultat = _enregistrer(valeurs)
             except LigneRejetee as rejet:
                 rapport.rejets.append((numero, str(rejet)))
+                continue
+            except HomonymeSignale as signalement:
+                rapport.avertissements.append((numero, str(signalement)))
                 continue
             except IntegrityError as erreur:
                 rapport.rejets.append((numero, f"refusée par la base ({erreur})"))

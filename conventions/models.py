@@ -8,7 +8,20 @@ from django.utils.deconstruct import deconstructible
 from simple_history.models import HistoricalRecords
 
 from comptes.models import Utilisateur
+from conventions.recherche import normaliser
 from tarifs.models import Emetteur
+
+# Les 7 arrondissements du Pas-de-Calais (code officiel géographique, vérifié
+# sur data/arrondissements.json de @etalab/decoupage-administratif 6.0.0).
+ARRONDISSEMENTS = {
+    "621": "Arras",
+    "622": "Béthune",
+    "623": "Boulogne-sur-Mer",
+    "624": "Montreuil",
+    "625": "Saint-Omer",
+    "626": "Calais",
+    "627": "Lens",
+}
 
 
 class Collectivite(models.Model):
@@ -25,6 +38,15 @@ class Collectivite(models.Model):
         CCAS = "ccas", "CCAS / CIAS"
         SYNDICAT = "syndicat", "Syndicat"
         AUTRE = "autre", "Autre établissement public"
+
+    class NatureEpci(models.TextChoices):
+        CC = "CC", "Communauté de communes"
+        CA = "CA", "Communauté d'agglomération"
+        CU = "CU", "Communauté urbaine"
+
+    class SourcePopulation(models.TextChoices):
+        EPCI = "epci", "Membres de l'EPCI (population totale)"
+        COMMUNE = "commune", "Population de la commune (hors EPCI)"
 
     # Ce qu'un agent saisit (formulaire, import) ; la catégorie forcée passe
     # par son propre service, motif obligatoire.
@@ -70,12 +92,58 @@ class Collectivite(models.Model):
     categorie_forcee_motif = models.TextField("motif du forçage", blank=True)
     creee_le = models.DateTimeField("créée le", auto_now_add=True)
 
+    # --- Référentiel officiel (communes et EPCI du 62, voir referentiel_charger)
+    epci = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="communes",
+        limit_choices_to={"type": "epci"},
+        verbose_name="EPCI de rattachement",
+    )
+    codes_postaux = models.JSONField("codes postaux", default=list, blank=True)
+    arrondissement = models.CharField(
+        "arrondissement",
+        max_length=3,
+        blank=True,
+        choices=list(ARRONDISSEMENTS.items()),
+    )
+    population_municipale = models.PositiveIntegerField(
+        "population municipale", null=True, blank=True
+    )
+    population_source = models.CharField(
+        "origine de la population",
+        max_length=10,
+        blank=True,
+        choices=SourcePopulation.choices,
+    )
+    nature_epci = models.CharField(
+        "nature de l'EPCI", max_length=2, blank=True, choices=NatureEpci.choices
+    )
+    referentiel_millesime = models.PositiveSmallIntegerField(
+        "millésime du référentiel",
+        null=True,
+        blank=True,
+        help_text="Renseigné si la collectivité vient du référentiel officiel.",
+    )
+    # Forme normalisée du nom (conventions.recherche.normaliser), tenue à jour à
+    # chaque écriture : la recherche « comme on tape » s'y fait par index.
+    nom_recherche = models.CharField(
+        "nom (forme de recherche)", max_length=200, blank=True, editable=False
+    )
+
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = "collectivité"
         verbose_name_plural = "collectivités"
         ordering = ["nom"]
+        indexes = [
+            models.Index(fields=["code_insee"], name="collectivite_code_insee"),
+            models.Index(fields=["siren"], name="collectivite_siren"),
+            models.Index(fields=["nom_recherche"], name="collectivite_nom_recherche"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(categorie_forcee="")
@@ -89,6 +157,18 @@ class Collectivite(models.Model):
 
     def __str__(self) -> str:
         return self.nom
+
+    def save(self, *args, **kwargs):
+        # Une colonne dérivée, pas une règle métier : elle suit le nom partout
+        # (formulaire, import, administration, données de démonstration).
+        self.nom_recherche = normaliser(self.nom)
+        if "update_fields" in kwargs and kwargs["update_fields"] is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "nom_recherche"}
+        super().save(*args, **kwargs)
+
+    @property
+    def vient_du_referentiel(self) -> bool:
+        return self.referentiel_millesime is not None
 
     @property
     def liste_emails(self) -> list[str]:
@@ -141,6 +221,109 @@ class Organisme(models.Model):
 
     def __str__(self) -> str:
         return self.nom
+
+
+class TermesVerrouilles(Exception):
+    """Tentative de modifier une version publiée des termes de la convention."""
+
+    def __init__(
+        self,
+        message: str = "Une version publiée des termes ne peut plus être modifiée.",
+    ):
+        super().__init__(message)
+
+
+class TermesConvention(models.Model):
+    """Les termes de la convention tripartite que la délibération ne fixe pas
+    (durée, renouvellement, préavis de résiliation), versionnés comme la grille.
+
+    Un brouillon se modifie librement ; une version publiée ne change plus
+    jamais (garde du modèle) : une correction est une nouvelle version, avec
+    sa propre date d'effet. La version en vigueur à une date est donnée par
+    ``conventions.selectors.termes_en_vigueur`` ; chaque convention garde la
+    version avec laquelle elle est partie en signature.
+    """
+
+    class Statut(models.TextChoices):
+        BROUILLON = "brouillon", "Brouillon"
+        PUBLIEE = "publiee", "Publiée"
+
+    reference = models.CharField(
+        "référence",
+        max_length=60,
+        help_text="Ex. la délibération qui les fixe (« 2024/14 »).",
+    )
+    date_effet = models.DateField("date d'effet")
+    statut = models.CharField(
+        max_length=10, choices=Statut.choices, default=Statut.BROUILLON
+    )
+    duree_annees = models.PositiveSmallIntegerField(
+        "durée (années)", null=True, blank=True
+    )
+    reconduction = models.TextField(
+        "conditions de renouvellement",
+        blank=True,
+        help_text="Imprimé à l'article 7, ex. « reconduite tacitement par périodes "
+        "d'un an, dans la limite de trois reconductions ».",
+    )
+    preavis_mois = models.PositiveSmallIntegerField(
+        "préavis de résiliation (mois)", null=True, blank=True
+    )
+    note = models.CharField(
+        "note",
+        max_length=300,
+        blank=True,
+        help_text="Mention interne (ex. « valeurs de démonstration »).",
+    )
+    publiee_le = models.DateTimeField("publiée le", null=True, blank=True)
+    creee_le = models.DateTimeField("créée le", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "termes de la convention"
+        verbose_name_plural = "termes de la convention"
+        ordering = ["-date_effet", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date_effet"],
+                condition=Q(statut="publiee"),
+                name="termes_publies_date_effet_unique",
+                violation_error_message=(
+                    "Une version publiée des termes a déjà cette date d'effet."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"Termes {self.reference} (effet {self.date_effet:%d/%m/%Y}, "
+            f"{self.get_statut_display().lower()})"
+        )
+
+    def save(self, *args, **kwargs):
+        # L'état enregistré fait foi, pas l'objet en mémoire.
+        if self._publiee_en_base():
+            raise TermesVerrouilles()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._publiee_en_base():
+            raise TermesVerrouilles(
+                "Une version publiée des termes ne peut pas être supprimée."
+            )
+        return super().delete(*args, **kwargs)
+
+    @property
+    def est_publiee(self) -> bool:
+        return self.statut == self.Statut.PUBLIEE
+
+    def _publiee_en_base(self) -> bool:
+        if self.pk is None:
+            return False
+        return TermesConvention.objects.filter(
+            pk=self.pk, statut=self.Statut.PUBLIEE
+        ).exists()
 
 
 class Adhesion(models.Model):
@@ -203,6 +386,10 @@ def _chemin_scan(instance, nom: str) -> str:
     return f"conventions/{instance.collectivite_id}/convention-{instance.pk}-signee.pdf"
 
 
+def _chemin_pdf(instance, nom: str) -> str:
+    return f"conventions/{instance.collectivite_id}/{nom}"
+
+
 class Convention(models.Model):
     """Convention tripartite collectivité · La Fibre Numérique 59-62 · CDG 62."""
 
@@ -235,11 +422,39 @@ class Convention(models.Model):
     )
     scan_sha256 = models.CharField("SHA-256 du scan", max_length=64, blank=True)
     scan_depose_le = models.DateTimeField("scan déposé le", null=True, blank=True)
+    termes = models.ForeignKey(
+        TermesConvention,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="termes (durée, renouvellement, préavis)",
+    )
+    # Le document généré, rendu une fois à l'envoi en signature puis une fois
+    # à la troisième signature, et servi tel quel (empreinte vérifiée).
+    pdf_envoye = models.FileField(
+        "convention envoyée en signature (PDF)",
+        storage=stockage_prive,
+        upload_to=_chemin_pdf,
+        blank=True,
+    )
+    pdf_envoye_sha256 = models.CharField(
+        "SHA-256 de la convention envoyée", max_length=64, blank=True
+    )
+    pdf_signe = models.FileField(
+        "convention signée générée (PDF)",
+        storage=stockage_prive,
+        upload_to=_chemin_pdf,
+        blank=True,
+    )
+    pdf_signe_sha256 = models.CharField(
+        "SHA-256 de la convention signée générée", max_length=64, blank=True
+    )
     resiliation_date = models.DateField("date de résiliation", null=True, blank=True)
     resiliation_motif = models.TextField("motif de résiliation", blank=True)
     creee_le = models.DateTimeField("créée le", auto_now_add=True)
     creee_par = models.ForeignKey(
-        Utilisateur, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Utilisateur, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     history = HistoricalRecords()
@@ -293,7 +508,7 @@ class Signature(models.Model):
     signataire_qualite = models.CharField("qualité du signataire", max_length=200)
     date = models.DateField("date de signature")
     enregistree_par = models.ForeignKey(
-        Utilisateur, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Utilisateur, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     enregistree_le = models.DateTimeField("enregistrée le", auto_now_add=True)
 

@@ -64,6 +64,25 @@ def _representant(signature, nom: str, qualite: str) -> str:
     return f"{nom}, {qualite}" if qualite else nom
 
 
+def _identifiants(collectivite) -> tuple[tuple[str, str], ...]:
+    """SIRET s'il est connu, sinon SIREN (une commune du référentiel n'a que
+    son SIREN) ; code INSEE pour une commune ou s'il est renseigné."""
+    if collectivite.siret:
+        lignes = [("SIRET", collectivite.siret)]
+    elif collectivite.siren:
+        lignes = [("SIREN", collectivite.siren)]
+    else:
+        lignes = [("SIREN", A_COMPLETER)]
+    if collectivite.code_insee or collectivite.type == "commune":
+        lignes.append(("Code INSEE", _ou_a_completer(collectivite.code_insee)))
+    return tuple(lignes)
+
+
+# Avant la signature de la collectivité, son représentant n'est pas encore
+# nommé : la formule d'usage, pas un blanc.
+REPRESENTANT_COLLECTIVITE = "son représentant légal, dûment habilité"
+
+
 def _parties(convention, organismes: dict, signatures: dict) -> list[Partie]:
     collectivite = convention.collectivite
     parties = [
@@ -75,11 +94,11 @@ def _parties(convention, organismes: dict, signatures: dict) -> list[Partie]:
             lignes=(
                 ("Nature", collectivite.get_type_display()),
                 ("Adresse", _adresse(collectivite)),
-                ("SIREN", _ou_a_completer(collectivite.siren)),
-                ("SIRET", _ou_a_completer(collectivite.siret)),
-                ("Code INSEE", _ou_a_completer(collectivite.code_insee)),
+                *_identifiants(collectivite),
             ),
-            representant=_representant(signatures.get("collectivite"), "", ""),
+            representant=_representant(
+                signatures.get("collectivite"), REPRESENTANT_COLLECTIVITE, ""
+            ),
             signature=signatures.get("collectivite"),
         )
     ]
@@ -248,11 +267,43 @@ def _tableau_2(grille: calcul.Grille) -> dict:
     return {"entetes": entetes, "lignes": lignes}
 
 
-def convention_contexte(convention) -> dict:
-    """Tout ce que le gabarit imprime, lu en un nombre fixe de requêtes."""
+# Ce que le pied de page dit de l'exemplaire imprimé.
+VERSIONS = {
+    "projet": "projet",
+    "envoyee": "exemplaire à signer",
+    "signee": "version signée",
+}
+
+
+def _termes(termes) -> dict:
+    """Durée, renouvellement et préavis imprimés (articles 7 et 9)."""
+    if termes is None:
+        return {"duree": "", "reconduction": "", "preavis": "", "reference": ""}
+    duree = ""
+    if termes.duree_annees is not None:
+        duree = f"{termes.duree_annees} an{'s' if termes.duree_annees > 1 else ''}"
+    preavis = f"{termes.preavis_mois} mois" if termes.preavis_mois is not None else ""
+    return {
+        "duree": duree,
+        "reconduction": termes.reconduction.strip(),
+        "preavis": preavis,
+        "reference": termes.reference,
+    }
+
+
+def convention_contexte(convention, *, version: str = "projet") -> dict:
+    """Tout ce que le gabarit imprime, lu en un nombre fixe de requêtes.
+
+    ``version`` : « projet » (brouillon, rendu à la demande), « envoyee »
+    (exemplaire conservé à l'envoi en signature), « signee » (conservé à la
+    troisième signature). Les termes sont ceux de la convention, sinon (projet)
+    ceux en vigueur aujourd'hui.
+    """
     from conventions.models import Organisme
+    from conventions.selectors import termes_en_vigueur
 
     grille = convention.grille
+    termes = convention.termes if convention.termes_id else termes_en_vigueur()
     instantane = grille_instantane(grille)
     organismes = {o.code: o for o in Organisme.objects.all()}
     signatures = {s.partie: s for s in convention.signatures.all()}
@@ -263,13 +314,18 @@ def convention_contexte(convention) -> dict:
         "parties": _parties(convention, organismes, signatures),
         "tableau_1": _tableau_1(instantane),
         "tableau_2": _tableau_2(instantane),
+        "termes": _termes(termes),
+        "version": VERSIONS[version],
+        "est_projet": version == "projet",
         "a_completer": A_COMPLETER,
     }
 
 
-def convention_pdf(convention) -> bytes:
-    """La convention tripartite pré-remplie, grille en vigueur annexée (PDF)."""
+def convention_pdf(convention, *, version: str = "projet") -> bytes:
+    """La convention tripartite pré-remplie, grille annexée (PDF) ; voir
+    :func:`convention_contexte` pour ``version``."""
     html = render_to_string(
-        "conventions/pdf/convention.html", convention_contexte(convention)
+        "conventions/pdf/convention.html",
+        convention_contexte(convention, version=version),
     )
     return html_vers_pdf(html)

@@ -9,11 +9,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+import datetime
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 from comptes.models import Utilisateur
 from conventions.formats import format_date
-from conventions.models import Adhesion, Collectivite, Convention
+from conventions.models import Adhesion, Collectivite, Convention, TermesConvention
+from conventions.recherche import normaliser
 
 Statut = Convention.Statut
 EN_PREPARATION = (Statut.BROUILLON, Statut.EN_SIGNATURE)
@@ -32,6 +36,44 @@ CHAMPS_JOURNAL_CONVENTION = (
     "resiliation_date",
     "resiliation_motif",
 )
+
+
+# --- Termes de la convention ----------------------------------------------------
+
+
+def termes_en_vigueur(jour: datetime.date | None = None) -> TermesConvention | None:
+    """La version publiée des termes de la convention de date d'effet la plus
+    récente, au plus tard ``jour`` (aujourd'hui par défaut) ; ``None`` sinon."""
+    jour = jour or timezone.localdate()
+    return (
+        TermesConvention.objects.filter(
+            statut=TermesConvention.Statut.PUBLIEE, date_effet__lte=jour
+        )
+        .order_by("-date_effet", "-pk")
+        .first()
+    )
+
+
+# --- Recherche par nom -------------------------------------------------------
+
+
+def q_nom_cherche(texte: str, *, chemin: str = "") -> Q | None:
+    """La condition « le nom contient chacun des mots tapés », sans souci de
+    casse, d'accents, de tirets, d'apostrophes ni d'espaces en trop (« villers
+    chatel » trouve Villers-Châtel, « st omer » Saint-Omer).
+
+    Elle porte sur la colonne normalisée ``nom_recherche`` (index B-tree, et
+    trigramme GIN sur PostgreSQL qui sert ``LIKE '%…%'``) ; ``chemin`` la
+    préfixe pour chercher à travers une clé étrangère (``"collectivite__"``).
+    ``None`` quand il n'y a aucun mot.
+    """
+    mots = normaliser(texte).split()
+    if not mots:
+        return None
+    condition = Q()
+    for mot in mots:
+        condition &= Q(**{f"{chemin}nom_recherche__contains": mot})
+    return condition
 
 
 # --- Situation conventionnelle ----------------------------------------------
@@ -60,6 +102,14 @@ def conventions_recentes() -> Prefetch:
     récentes d'abord (l'ordre que :func:`situation` attend)."""
     return Prefetch(
         "conventions", queryset=Convention.objects.order_by("-creee_le", "-pk")
+    )
+
+
+def communes_de_l_epci(epci: Collectivite) -> list[Collectivite]:
+    """Les communes d'un EPCI par nom, leurs conventions préchargées (deux
+    requêtes en tout, quel que soit le nombre de communes)."""
+    return list(
+        epci.communes.prefetch_related(conventions_recentes()).order_by("nom", "pk")
     )
 
 

@@ -9,6 +9,7 @@ vérifie la règle, écrit, et laisse une trace dans l'historique
 from __future__ import annotations
 
 import datetime
+import hashlib
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,9 +17,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from comptes.models import Utilisateur
+from conventions.completude import DocumentIncomplet, manques_convention
 from conventions.fichiers import document_enregistrer, verifier_pdf
 from conventions.formats import format_date
 from conventions.models import Collectivite, Convention, Signature
+from conventions.selectors import termes_en_vigueur
 from tarifs.selectors import (
     AucuneGrilleEnVigueur,
     grille_en_vigueur,
@@ -269,15 +272,101 @@ def convention_creer(*, collectivite: Collectivite, par: Utilisateur) -> Convent
     return convention
 
 
+# --- Le document conservé --------------------------------------------------
+
+
+def _verifier_complete(convention: Convention, termes, debut: str) -> None:
+    """Refuse (:class:`DocumentIncomplet`) si la convention imprimerait un
+    fait « à compléter »."""
+    manques = manques_convention(convention.collectivite, termes)
+    if manques:
+        raise DocumentIncomplet(debut, manques)
+
+
+def _rendre(convention: Convention, *, version: str) -> bytes:
+    from conventions.pdf import convention_pdf
+
+    return convention_pdf(convention, version=version)
+
+
+def _conserver(convention: Convention, champ: str, contenu: bytes, nom: str) -> str:
+    """Écrit le PDF rendu dans le stockage privé et note son SHA-256 sur la
+    convention (enregistrée ensuite, dans le même UPDATE que son nouvel état).
+    Renvoie le nom du fichier écrit, à effacer si l'enregistrement échoue."""
+    nom = document_enregistrer(champ=getattr(convention, champ), contenu=contenu)
+    setattr(convention, f"{champ}_sha256", hashlib.sha256(contenu).hexdigest())
+    return nom
+
+
+def _enregistrer_avec_pdf(
+    convention: Convention, *, ecrits: list[str], par, motif: str
+) -> None:
+    """Enregistre ; si l'enregistrement échoue, les fichiers écrits sont effacés
+    (pas de fichier orphelin, la convention reste dans son état précédent)."""
+    stockage = Convention._meta.get_field("pdf_envoye").storage
+    try:
+        _enregistrer(convention, par=par, motif=motif)
+    except BaseException:
+        for nom in ecrits:
+            stockage.delete(nom)
+        raise
+
+
+def _preparer_envoi(convention: Convention, debut: str):
+    """Termes en vigueur, vérification et rendu de l'exemplaire à signer,
+    hors du verrou de la ligne (le rendu prend près d'une seconde)."""
+    termes = convention.termes if convention.termes_id else termes_en_vigueur()
+    _verifier_complete(convention, termes, debut)
+    convention.termes = termes
+    statut = convention.statut
+    convention.statut = Statut.EN_SIGNATURE
+    try:
+        contenu = _rendre(convention, version="envoyee")
+    finally:
+        convention.statut = statut
+    return termes, contenu
+
+
+def _verifier_inchangee(verrouillee: Convention, lue: Convention) -> None:
+    if (verrouillee.collectivite_id, verrouillee.grille_id) != (
+        lue.collectivite_id,
+        lue.grille_id,
+    ):
+        raise ValidationError(
+            "La convention a été modifiée pendant sa préparation : recommencez.",
+            code="concurrence",
+        )
+
+
 @transaction.atomic
 def convention_envoyer_en_signature(
     *, convention: Convention, par: Utilisateur
 ) -> Convention:
-    """Le brouillon part à la signature des trois parties."""
+    """Le brouillon part à la signature des trois parties.
+
+    Refusé si la convention imprimerait un fait « à compléter » (identités,
+    termes). L'exemplaire à signer est rendu une fois, conservé dans le
+    stockage privé avec son SHA-256, et lié aux termes en vigueur ; le fichier
+    et l'empreinte s'écrivent dans le même UPDATE que le nouvel état.
+    """
+    lue = Convention.objects.select_related("collectivite", "grille").get(
+        pk=convention.pk
+    )
+    _verifier_transition(lue, Statut.EN_SIGNATURE)
+    termes, contenu = _preparer_envoi(
+        lue, "La convention ne peut pas partir en signature"
+    )
     convention = _verrouiller(convention)
     _verifier_transition(convention, Statut.EN_SIGNATURE)
+    _verifier_inchangee(convention, lue)
+    convention.termes = termes
     convention.statut = Statut.EN_SIGNATURE
-    _enregistrer(convention, par=par, motif="Envoyée en signature")
+    ecrit = _conserver(
+        convention, "pdf_envoye", contenu, f"convention-{convention.pk}-a-signer.pdf"
+    )
+    _enregistrer_avec_pdf(
+        convention, ecrits=[ecrit], par=par, motif="Envoyée en signature"
+    )
     return convention
 
 
@@ -307,8 +396,17 @@ def convention_signer(
     date de la dernière signature — sauf si une autre convention est déjà en
     vigueur pour la collectivité : rien n'est alors enregistré.
     """
+    lue = Convention.objects.select_related("collectivite", "grille").get(
+        pk=convention.pk
+    )
+    envoi = None
+    if lue.statut == Statut.BROUILLON:
+        # Signer un brouillon l'envoie en signature : mêmes exigences.
+        envoi = _preparer_envoi(lue, "La convention ne peut pas être signée")
     convention = _verrouiller(convention)
     _verifier_action(convention, "signer")
+    if envoi is not None:
+        _verifier_inchangee(convention, lue)
     if partie not in Signature.Partie.values:
         raise ValidationError("Partie signataire inconnue.", code="partie")
     libelle_partie = Signature.Partie(partie).label
@@ -356,15 +454,51 @@ def convention_signer(
         enregistree_par=par,
     )
     motif = f"Signature : {libelle_partie} ({signataire_nom}, {format_date(date)})"
+    ecrits: list[str] = []
     if convention.statut == Statut.BROUILLON:
         _verifier_transition(convention, Statut.EN_SIGNATURE)
+        if envoi is None:  # brouillon devenu tel entre la lecture et le verrou
+            raise ValidationError(
+                "La convention a été modifiée pendant sa préparation : recommencez.",
+                code="concurrence",
+            )
+        convention.termes, contenu = envoi
         convention.statut = Statut.EN_SIGNATURE
-    if complete:
-        _verifier_transition(convention, Statut.SIGNEE)
-        convention.statut = Statut.SIGNEE
-        convention.date_effet = max([date, *(s.date for s in signatures.values())])
-        motif += " — convention signée"
-    _enregistrer(convention, par=par, motif=motif)
+        ecrits.append(
+            _conserver(
+                convention,
+                "pdf_envoye",
+                contenu,
+                f"convention-{convention.pk}-a-signer.pdf",
+            )
+        )
+    try:
+        if complete:
+            _verifier_transition(convention, Statut.SIGNEE)
+            termes = convention.termes if convention.termes_id else termes_en_vigueur()
+            _verifier_complete(
+                convention, termes, "La dernière signature ne peut pas être enregistrée"
+            )
+            convention.termes = termes
+            convention.statut = Statut.SIGNEE
+            convention.date_effet = max([date, *(s.date for s in signatures.values())])
+            motif += " — convention signée"
+            # La version signée imprime les trois signatures : rendue sous le
+            # verrou, une fois la dernière enregistrée.
+            ecrits.append(
+                _conserver(
+                    convention,
+                    "pdf_signe",
+                    _rendre(convention, version="signee"),
+                    f"convention-{convention.pk}-signee-generee.pdf",
+                )
+            )
+        _enregistrer(convention, par=par, motif=motif)
+    except BaseException:
+        stockage = Convention._meta.get_field("pdf_envoye").storage
+        for nom in ecrits:
+            stockage.delete(nom)
+        raise
     return convention
 
 

@@ -14,13 +14,13 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from conventions import selectors, services
 from conventions.access import agent_requis, collectivites_visibles
 from conventions.categories import categorie_expliquee
-from conventions.fichiers import reponse_pdf, reponse_scan
+from conventions.completude import manques_convention
+from conventions.fichiers import reponse_convention_pdf, reponse_scan
 from conventions.filters import CollectiviteFilter, ConventionFilter
 from conventions.formats import format_date
 from conventions.forms import (
@@ -153,7 +153,9 @@ def collectivite_creer(request):
 
 
 def _collectivite_ou_404(request, pk: int) -> Collectivite:
-    return get_object_or_404(collectivites_visibles(request.user), pk=pk)
+    return get_object_or_404(
+        collectivites_visibles(request.user).select_related("epci"), pk=pk
+    )
 
 
 @agent_requis
@@ -203,10 +205,21 @@ def _page_collectivite(request, collectivite: Collectivite, *, form_forcage=None
             codes=codes, initial={"categorie": categorie}
         )
     situation = selectors.situation(conventions)
+    communes_epci = None
+    if collectivite.type == Collectivite.Type.EPCI:
+        communes_epci = [
+            {
+                "collectivite": c,
+                "categorie": categorie_expliquee(c, grille)[0],
+                **selectors.situation(list(c.conventions.all())),
+            }
+            for c in selectors.communes_de_l_epci(collectivite)
+        ]
     return render(
         request,
         "conventions/gestion/collectivite_detail.html",
         {
+            "communes_epci": communes_epci,
             "collectivite": collectivite,
             "categorie": categorie,
             "explication": explication,
@@ -362,6 +375,15 @@ def _page_convention(request, convention: Convention, **formulaires):
         "form_resiliation": ResiliationForm(initial={"date": aujourdhui}),
         "form_expiration": ExpirationForm(initial={"date": aujourdhui}),
         "journal": selectors.journal_convention(convention),
+        "manques": (
+            manques_convention(
+                convention.collectivite,
+                convention.termes or selectors.termes_en_vigueur(),
+                organismes,
+            )
+            if convention.statut in EN_PREPARATION
+            else []
+        ),
     }
     contexte.update(formulaires)
     return render(request, "conventions/gestion/convention_detail.html", contexte)
@@ -455,11 +477,8 @@ def convention_scan(request, pk: int):
 @agent_requis
 def convention_pdf(request, pk: int):
     """La convention pré-remplie (identités, articles, grille annexée), en PDF."""
-    from conventions.pdf import convention_pdf as rendre_pdf
-
     convention = _convention_ou_404(request, pk)
-    nom = f"convention-{convention.pk}-{slugify(convention.collectivite.nom)}.pdf"
-    return reponse_pdf(rendre_pdf(convention), nom)
+    return reponse_convention_pdf(request, convention)
 
 
 @agent_requis

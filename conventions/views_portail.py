@@ -13,13 +13,12 @@ Règles d'accès (``conventions.access``) :
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from conventions import selectors
 from conventions.access import adhesion_ou_404, est_signataire, portail_requis
 from conventions.categories import categorie_expliquee
-from conventions.fichiers import reponse_pdf, reponse_scan
+from conventions.fichiers import reponse_convention_pdf, reponse_scan
 from conventions.models import Adhesion, Collectivite, Convention
 from devis import selectors as devis_selectors
 from devis.forms import AccordPortailForm
@@ -125,12 +124,9 @@ def _convention_ou_404(collectivite: Collectivite, pk: int) -> Convention:
 @require_GET
 def convention_pdf(request, cid: int, pk: int):
     """La convention pré-remplie (identités, articles, grille annexée), en PDF."""
-    from conventions.pdf import convention_pdf as rendre_pdf
-
     adhesion = adhesion_ou_404(request.user, cid)
     convention = _convention_ou_404(adhesion.collectivite, pk)
-    nom = f"convention-{convention.pk}-{slugify(convention.collectivite.nom)}.pdf"
-    return reponse_pdf(rendre_pdf(convention), nom)
+    return reponse_convention_pdf(request, convention)
 
 
 @portail_requis

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from conventions.admin import LectureSeuleMixin
 from devis.models import (
     CompteurDevis,
     DemandeDevis,
@@ -20,19 +21,6 @@ from devis.models import (
     LigneDevis,
 )
 from devis.services import devis_supprimer_brouillon
-
-
-class LectureSeuleMixin:
-    """Ni ajout, ni modification, ni suppression : consultation seulement."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class LigneDevisEnLigne(LectureSeuleMixin, admin.TabularInline):

@@ -1,28 +1,25 @@
 """Données de démonstration des devis (voir ``charger_demo``).
 
-Pour Ruitz et Quercamps (conventions signées de la démonstration des
-conventions) : des devis émis des deux émetteurs, par les vrais services
-(numéros attribués par la numérotation, PDF rendus et stockés), dont un accepté
-sur papier par l'agent de démonstration, et un brouillon avec une ligne « sur
-devis » encore à chiffrer. Idempotent : une collectivité qui a déjà des devis
-est laissée telle quelle.
+Pour Ruitz et Quercamps (communes du référentiel officiel, conventions
+signées de la démonstration des conventions) : des devis émis des deux
+émetteurs, par les vrais services (numéros attribués par la numérotation, PDF
+rendus et stockés), dont un accepté sur papier par l'agent de démonstration,
+et un brouillon avec une ligne « sur devis » encore à chiffrer. Idempotent :
+une collectivité qui a déjà des devis est laissée telle quelle.
 """
 
 from __future__ import annotations
 
 from comptes.models import Utilisateur
-from conventions.models import Collectivite, Convention
+from conventions.demo import commune_demo
+from conventions.models import Collectivite
 from conventions.selectors import convention_courante
+from conventions.services import convention_creer
 from devis import services
 from devis.models import Devis
 from tarifs.calcul import LigneDemandee
-from tarifs.models import GrilleTarifaire
 
 AGENT = "agent@demo.cdg62.fr"
-
-# (nom, population de démonstration) si la démonstration des conventions ne
-# les a pas créées.
-COLLECTIVITES = {"Ruitz": 1_500, "Quercamps": 400}
 
 RUITZ_EMIS = [
     LigneDemandee("messagerie-mise-en-service", 3),
@@ -46,23 +43,10 @@ QUERCAMPS_EMIS = [
 
 
 def _collectivite(nom: str, agent) -> Collectivite:
-    """La collectivité de la démonstration, avec une convention valable."""
-    collectivite = Collectivite.objects.filter(nom=nom).first()
-    if collectivite is None:
-        collectivite = Collectivite.objects.create(
-            nom=nom,
-            ville=nom,
-            adresse="Mairie",
-            population=COLLECTIVITES[nom],
-            population_annee=2021,
-        )
+    """La commune du référentiel (jamais un doublon), avec une convention."""
+    collectivite = commune_demo(nom)
     if convention_courante(collectivite) is None:
-        grille = GrilleTarifaire.objects.filter(
-            statut=GrilleTarifaire.Statut.PUBLIEE
-        ).first()
-        Convention.objects.create(
-            collectivite=collectivite, grille=grille, creee_par=agent
-        )
+        convention_creer(collectivite=collectivite, par=agent)
     return collectivite
 
 

@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
+from conventions.selectors import q_nom_cherche
 from devis.models import Devis
 from devis.selectors import q_en_attente, q_perimes
 from tarifs.models import Emetteur
@@ -64,7 +65,8 @@ class DevisFilter(django_filters.FilterSet):
             return queryset
         if value.isascii() and value.isdigit() and len(value) < 19:
             return queryset.filter(collectivite_id=int(value))
-        return queryset.filter(collectivite__nom__icontains=value)
+        condition = q_nom_cherche(value, chemin="collectivite__")
+        return queryset.none() if condition is None else queryset.filter(condition)
 
     def filtrer_statut(self, queryset, name, value):
         aujourdhui = timezone.localdate()

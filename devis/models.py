@@ -44,7 +44,7 @@ class DemandeDevis(models.Model):
     commentaire = models.TextField(blank=True)
     demandee_par = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -154,7 +154,7 @@ class Devis(models.Model):
     refuse_le = models.DateTimeField("refusé le", null=True, blank=True)
     reponse_par = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -176,7 +176,7 @@ class Devis(models.Model):
     annule_le = models.DateTimeField("annulé le", null=True, blank=True)
     annule_par = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -185,7 +185,7 @@ class Devis(models.Model):
 
     cree_par = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -363,7 +363,7 @@ class EnvoiDevis(models.Model):
     envoye_le = models.DateTimeField("envoyé le", auto_now_add=True)
     envoye_par = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -388,7 +388,7 @@ class EvenementDevis(models.Model):
     commentaire = models.TextField(blank=True)
     par = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",

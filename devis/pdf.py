@@ -150,6 +150,23 @@ def _adresse(identite: dict) -> list[str]:
     return lignes or [f"Adresse : {A_COMPLETER}"]
 
 
+def _identifiant(destinataire: dict) -> str:
+    """« SIRET : … » s'il est connu, sinon « SIREN : … » (une commune du
+    référentiel n'a que son SIREN)."""
+    if destinataire.get("siret"):
+        return f"SIRET : {destinataire['siret']}"
+    if destinataire.get("siren"):
+        return f"SIREN : {destinataire['siren']}"
+    return f"SIRET : {A_COMPLETER}"
+
+
+def _code_insee(destinataire: dict) -> str:
+    """Le code INSEE d'une commune (ou s'il est connu) ; rien pour un CCAS."""
+    if destinataire.get("code_insee"):
+        return destinataire["code_insee"]
+    return A_COMPLETER if destinataire.get("type") == "commune" else ""
+
+
 def _logo_data_uri(chemin: str) -> str:
     """Le logo embarqué en ``data:`` : le rendu n'accède qu'aux fichiers statiques."""
     if not chemin:
@@ -316,8 +333,8 @@ def devis_contexte(devis: Devis, *, projet: bool) -> dict:
             "nom": destinataire.get("nom", ""),
             "type": destinataire.get("type_libelle", ""),
             "adresse": _adresse(destinataire),
-            "siret": _ou_a_completer(destinataire.get("siret")),
-            "code_insee": _ou_a_completer(destinataire.get("code_insee")),
+            "identifiant": _identifiant(destinataire),
+            "code_insee": _code_insee(destinataire),
             "categorie": _categorie(devis),
             "chiffre": chiffre,
         },

@@ -28,6 +28,11 @@ from django.utils import timezone
 from comptes.models import Utilisateur
 from conventions.access import peut_repondre_devis
 from conventions.categories import categorie_de
+from conventions.completude import (
+    DocumentIncomplet,
+    manques_destinataire,
+    manques_emetteur,
+)
 from conventions.fichiers import document_enregistrer
 from conventions.formats import format_date
 from conventions.models import Collectivite, Organisme
@@ -436,6 +441,14 @@ def _verifier_emission(devis: Devis):
         erreurs.append(
             "Saisissez le prix des lignes sur devis avant d'émettre : "
             f"{', '.join(a_chiffrer)}."
+        )
+    manques = manques_emetteur(devis.emetteur) + manques_destinataire(
+        devis.collectivite
+    )
+    if manques:
+        # Un devis émis est figé : rien ne s'imprime « à compléter ».
+        erreurs.append(
+            str(DocumentIncomplet("Le devis ne peut pas être émis", manques).message)
         )
     en_vigueur = grille_en_vigueur(timezone.localdate())
     if en_vigueur is not None and en_vigueur.pk != devis.grille_id:

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from conventions.access import agent_requis
+from conventions.completude import manques_destinataire, manques_emetteur
 from conventions.fichiers import reponse_fichier_prive
 from conventions.models import Collectivite
 from devis import selectors, services
@@ -225,6 +226,11 @@ def _contexte_detail(devis: Devis, **formulaires) -> dict:
         "annulation_form": AnnulationForm(),
         "acceptation_form": AcceptationForm(),
         "refus_form": RefusForm(),
+        "manques": (
+            manques_emetteur(devis.emetteur) + manques_destinataire(devis.collectivite)
+            if devis.est_brouillon
+            else []
+        ),
     }
     contexte.update(formulaires)
     return contexte

@@ -147,28 +147,65 @@ def stockage_prive_dans(dossier):
 
 # --- Portail : devis émis par les vrais services ------------------------------
 
+# Émetteurs à l'identité complète (valeurs d'essai) : ce que leurs documents
+# impriment ne doit jamais être « à compléter » (conventions.completude).
 ORGANISMES_EMETTEURS = {
     "cdg": {
         "nom": "Centre de Gestion de la Fonction Publique Territoriale du "
         "Pas-de-Calais",
         "prefixe_numero": "CDG62",
         "validite_jours": 90,
+        "statut_juridique": "Établissement public administratif",
+        "adresse": "1 rue de l'Essai",
+        "code_postal": "62700",
+        "ville": "Bruay-la-Buissière",
+        "siret": "26620001300016",
+        "mention_tva": "TVA non applicable, art. 256 B du CGI (test)",
+        "signataire_nom": "Claude Essai",
+        "signataire_qualite": "Président du CDG 62",
     },
     "fibre": {
         "nom": "La Fibre Numérique 59-62 — Syndicat Mixte Nord Pas-de-Calais",
         "prefixe_numero": "LFN5962",
         "validite_jours": 90,
+        "statut_juridique": "Syndicat mixte",
+        "adresse": "2 rue de l'Essai",
+        "code_postal": "59000",
+        "ville": "Lille",
+        "siret": "20000001600010",
+        "mention_tva": "TVA non applicable, art. 256 B du CGI (test)",
+        "signataire_nom": "Dominique Essai",
+        "signataire_qualite": "Président du Syndicat",
     },
 }
 
+TERMES_ESSAI = {
+    "reference": "Essai",
+    "date_effet": datetime.date(2024, 1, 1),
+    "duree_annees": 3,
+    "reconduction": "reconduite tacitement par périodes d'un an",
+    "preavis_mois": 3,
+}
+
+
+def poser_documents_complets(*, termes: bool = True) -> None:
+    """Les deux émetteurs à l'identité complète et, sauf ``termes=False``, une
+    version publiée des termes de la convention (si aucune ne l'est)."""
+    from conventions.models import Organisme, TermesConvention
+
+    for code, identite in ORGANISMES_EMETTEURS.items():
+        if not Organisme.objects.filter(code=code).update(**identite):
+            Organisme.objects.create(code=code, **identite)
+    if termes and not TermesConvention.objects.filter(statut="publiee").exists():
+        TermesConvention.objects.create(statut="publiee", **TERMES_ESSAI)
+
 
 def organismes_emetteurs() -> dict:
-    """Les deux émetteurs (posés par la migration ; recréés si un test
-    transactionnel a vidé les tables)."""
+    """Les deux émetteurs, complets, et les termes publiés (posés aussi pour
+    les tests qui partagent une base entre plusieurs tests)."""
     from conventions.models import Organisme
 
-    for emetteur, champs in ORGANISMES_EMETTEURS.items():
-        Organisme.objects.get_or_create(code=emetteur, defaults=champs)
+    poser_documents_complets()
     return {o.code: o for o in Organisme.objects.all()}
 
 

@@ -24,6 +24,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.tokens import default_token_generator
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.forms import BaseForm
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -518,6 +519,9 @@ SIGNATURE_VALIDE = {
 def test_the_signature_form_survives_hostile_text(agent, en_signature, champ):
     for cle, valeur in TEXTES.items():
         avant = compter()
+        # Une signature enregistrée ne s'efface pas (la base le refuse) : chaque
+        # essai se fait dans un point de sauvegarde annulé ensuite.
+        essai = transaction.savepoint()
         reponse = agent.post(
             f"/gestion/conventions/{en_signature.pk}/signer/",
             {**SIGNATURE_VALIDE, champ: valeur},
@@ -528,8 +532,9 @@ def test_the_signature_form_survives_hostile_text(agent, en_signature, champ):
             assert getattr(signature, champ) == valeur
             contenu = sans_faille(suivre(agent, reponse))
             assert html.escape(valeur) in contenu
-            signature.delete()
+            transaction.savepoint_rollback(essai)
             continue
+        transaction.savepoint_rollback(essai)
         refus_en_francais(reponse, avant)
 
 

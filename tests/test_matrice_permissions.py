@@ -315,14 +315,17 @@ ADMIN_SANS_PARAMETRE = sorted(
     and nom not in ("admin:logout", "admin:login", "admin:jsi18n", "admin:autocomplete")
 )
 MOTIF_ADMIN = {nom: motif for nom, motif, _ in motifs() if nom.startswith("admin:")}
-# Pas d'ajout à la main : les devis naissent des services, les journaux
-# d'axes et les compteurs de numéros sont tenus par l'application.
+# Pas d'ajout à la main : les devis et les conventions (et leurs signatures)
+# naissent des services, les journaux d'axes et les compteurs de numéros sont
+# tenus par l'application.
 AJOUT_INTERDIT = {
     f"admin:{modele}_add"
     for modele in (
         "axes_accessattempt",
         "axes_accessfailurelog",
         "axes_accesslog",
+        "conventions_convention",
+        "conventions_signature",
         "devis_compteurdevis",
         "devis_demandedevis",
         "devis_devis",

@@ -148,3 +148,76 @@ def test_the_signed_scan_is_never_linked_from_the_admin(client, admin_user, donn
 
     assert "secret.pdf" in reponse.text
     assert "/media/conventions/" not in reponse.text
+
+
+def test_the_admin_cannot_set_a_convention_state_by_hand(client, admin_user, donnees):
+    """« Signée » avec une seule signature, « résiliée » → « signée » : l'admin
+    ne saisit pas l'état, il renvoie au back office (et à ses services)."""
+    client.force_login(admin_user)
+    convention = donnees["convention"]
+    url = reverse("admin:conventions_convention_change", args=[convention.pk])
+
+    reponse = client.post(
+        url,
+        {
+            "collectivite": convention.collectivite_id,
+            "statut": Convention.Statut.SIGNEE,
+            "grille": convention.grille_id,
+            "date_effet": "2024-05-02",
+        },
+    )
+    page = client.get(url)
+
+    assert reponse.status_code == 403
+    convention.refresh_from_db()
+    assert convention.statut == Convention.Statut.BROUILLON
+    assert 'name="statut"' not in page.text
+    assert reverse("gestion:convention", args=[convention.pk]) in page.text
+
+
+def test_the_admin_cannot_rewrite_or_delete_a_signature(client, admin_user, donnees):
+    client.force_login(admin_user)
+    signature = donnees["signature"]
+
+    modifier = client.post(
+        reverse("admin:conventions_signature_change", args=[signature.pk]),
+        {"signataire_nom": "Faux", "partie": "cdg", "date": "2024-05-02"},
+    )
+    supprimer = client.post(
+        reverse("admin:conventions_signature_delete", args=[signature.pk]),
+        {"post": "yes"},
+    )
+
+    assert (modifier.status_code, supprimer.status_code) == (403, 403)
+    signature.refresh_from_db()
+    assert signature.signataire_nom == "Claude Exemple"
+
+
+def test_a_user_who_created_a_document_cannot_be_deleted_only_deactivated(
+    client, admin_user, donnees
+):
+    """Supprimer l'agent qui a créé une convention est refusé (le document
+    garderait un auteur vide) ; l'admin le désactive à la place."""
+    from django.db.models import ProtectedError
+
+    agent = Utilisateur.objects.create_user(
+        "agent@cdg62.fr", "mot-de-passe-agent", role=Utilisateur.Role.AGENT
+    )
+    Convention.objects.filter(pk=donnees["convention"].pk).update(creee_par=agent)
+    client.force_login(admin_user)
+
+    page = client.post(
+        reverse("admin:comptes_utilisateur_delete", args=[agent.pk]), {"post": "yes"}
+    )
+    with pytest.raises(ProtectedError):
+        agent.delete()
+    client.post(
+        reverse("admin:comptes_utilisateur_changelist"),
+        {"action": "desactiver", "_selected_action": [agent.pk]},
+    )
+
+    assert page.status_code == 200
+    assert "Désactivez" in page.text
+    agent.refresh_from_db()
+    assert agent.is_active is False
+    assert Convention.objects.get(pk=donnees["convention"].pk).creee_par == agent

@@ -21,20 +21,20 @@ def _statut(nom: str) -> str:
     return Convention.objects.get(collectivite__nom=nom).statut
 
 
-def test_the_demo_creates_the_communes_present_at_the_board(demo):
-    noms = set(Collectivite.objects.values_list("nom", flat=True))
+def test_the_demo_sits_on_real_communes_of_the_referentiel(demo):
+    ruitz = Collectivite.objects.get(code_insee="62727")
 
-    assert {
+    assert (ruitz.nom, ruitz.siren, ruitz.referentiel_millesime) == (
         "Ruitz",
-        "Quercamps",
-        "Auchy-les-Mines",
-        "Beuvry",
-        "Bonnières",
-        "Burbure",
-    } <= noms
-    assert set(Collectivite.objects.values_list("type", flat=True)) == {"commune"}
-    assert not Collectivite.objects.exclude(siren="").exists()  # aucun SIREN inventé
-    assert "valeurs de démonstration" in demo
+        "216207274",
+        2023,
+    )
+    assert Collectivite.objects.filter(code_insee="62727").count() == 1
+    assert Collectivite.objects.filter(nom="Ruitz").count() == 1
+    assert Collectivite.objects.filter(type="commune").count() == 887
+    assert Collectivite.objects.filter(type="epci").count() == 20
+    assert not Collectivite.objects.filter(referentiel_millesime__isnull=True).exists()
+    assert "référentiel officiel" in demo
 
 
 def test_the_demo_conventions_are_in_various_states(demo):

@@ -214,3 +214,23 @@ def test_non_ascii_digits_and_absurd_populations_are_rejected(db):
     rapport = collectivites_importer_csv(contenu=contenu)
     assert [c.nom for c in Collectivite.objects.all()] == ["Acq"]
     assert len(rapport.rejets) == 3
+
+
+@pytest.mark.parametrize(
+    "nom",
+    ["Ruitz\x00", "Ruitz\x1b[31m", "Ruitz\u202efdp.exe", "Ru\titz", "Ruitz\u2066"],
+    ids=["nul", "echappement", "bidi-u202e", "tabulation", "isolat-u2066"],
+)
+def test_the_import_refuses_the_characters_the_form_refuses(db, tmp_path, nom):
+    from conventions.forms import CollectiviteForm
+
+    formulaire = CollectiviteForm(data={"type": "commune", "nom": nom})
+    formulaire.is_valid()
+    sortie, erreurs = _importer(
+        tmp_path, f"code commune;libellé;siren\n62001;{nom};{SIREN_A}\n"
+    )
+
+    assert "nom" in formulaire.errors
+    assert "0 créée(s)" in sortie and "1 rejetée(s)" in sortie
+    assert "caractère invisible ou de contrôle" in erreurs
+    assert not Collectivite.objects.filter(siren=SIREN_A).exists()

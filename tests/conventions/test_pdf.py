@@ -7,7 +7,7 @@ import socket
 import pytest
 from pypdf import PdfReader
 
-from conventions.models import Collectivite, Convention, Signature
+from conventions.models import Collectivite, Convention, Signature, TermesConvention
 from conventions.moteur_pdf import AccesRefuse, RecuperateurStatique, html_vers_pdf
 from conventions.pdf import convention_pdf
 
@@ -81,7 +81,9 @@ def test_every_page_is_numbered_page_x_of_y(convention_ruitz):
         assert f"Page {numero} / {total}" in page.extract_text()
 
 
+@pytest.mark.sans_termes  # aucune version des termes en vigueur
 def test_blank_facts_are_printed_a_completer(convention_ruitz):
+    assert not TermesConvention.objects.exists()
     _lecteur, texte = _texte(convention_pdf(convention_ruitz))
 
     assert "SIREN : à compléter" in texte

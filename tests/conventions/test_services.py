@@ -142,9 +142,11 @@ def test_the_last_signature_is_refused_while_another_convention_is_in_force(
     grille_2024_14, alice_agent
 ):
     en_vigueur = convention_a_l_etat(Statut.SIGNEE, grille_2024_14)
-    nouvelle = convention_a_l_etat(Statut.EN_SIGNATURE, grille_2024_14)
-    nouvelle.collectivite = en_vigueur.collectivite
-    nouvelle.save()
+    nouvelle = ConventionFactory(
+        grille=grille_2024_14,
+        statut=Statut.EN_SIGNATURE,
+        collectivite=en_vigueur.collectivite,
+    )
     signer(nouvelle, Partie.COLLECTIVITE, alice_agent)
     signer(nouvelle, Partie.FIBRE, alice_agent)
 

@@ -321,14 +321,17 @@ def test_the_dashboard_lists_conventions_awaiting_signatures_oldest_first(
 # --- Collectivités : formulaires ------------------------------------------
 
 
+SIREN_BONNIERES = "200083418"  # référentiel officiel, code INSEE 62154
+
+
 def donnees_collectivite(**autres):
-    siren = siren_valide(4242)
+    siren = SIREN_BONNIERES
     donnees = {
         "type": "commune",
         "nom": "Bonnières",
         "siren": siren,
         "siret": siret_valide(siren),
-        "code_insee": "62155",
+        "code_insee": "62154",
         "adresse": "1 place de la Mairie",
         "code_postal": "62270",
         "ville": "Bonnières",
@@ -375,7 +378,8 @@ def test_an_agent_creates_a_collectivite(client, alice_agent, grille_2024_14):
         ("population", "-3", "La population ne peut pas être négative."),
         ("agents", "-1", "Le nombre d&#x27;agents ne peut pas être négatif."),
         ("emails_contact", "mairie@", "« mairie@ » n&#x27;est pas une adresse"),
-        ("nom", "", "Indiquez le nom de la collectivité."),
+        ("nom", "Autre-Nom", "s&#x27;appelle « Bonnières » dans le référentiel"),
+        ("code_insee", "62999", "Le code INSEE 62999 n&#x27;existe pas dans le"),
     ],
 )
 def test_invalid_input_gets_a_french_message_and_keeps_what_was_typed(
@@ -406,7 +410,7 @@ def test_the_siret_must_start_with_the_siren(client, alice_agent, grille_2024_14
 
 def test_a_duplicate_siren_is_refused(client, alice_agent, grille_2024_14):
     client.force_login(alice_agent)
-    existante = CollectiviteFactory(nom="Ruitz", siren=siren_valide(4242), siret="")
+    existante = CollectiviteFactory(nom="Ruitz", siren=SIREN_BONNIERES, siret="")
 
     reponse = client.post("/gestion/collectivites/nouvelle/", donnees_collectivite())
 

@@ -17,6 +17,8 @@ from devis import pdf as devis_pdf
 from devis import services
 from devis.models import CompteurDevis, Devis, EvenementDevis
 from tarifs.calcul import LigneDemandee
+from tests.devis.conftest import LIGNES_DEUX_EMETTEURS
+from tests.factories import CollectiviteFactory, ConventionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,8 +77,30 @@ def test_issuing_twice_is_refused(devis_emis, alice_agent):
     assert CompteurDevis.objects.get().dernier == 1
 
 
-def test_a_devis_needs_a_convention_to_be_issued(brouillon_fibre, alice_agent):
-    Convention.objects.filter(collectivite=brouillon_fibre.collectivite).delete()
+@pytest.fixture
+def commune_sans_convention(grille_2024_14, organismes):
+    """Une commune complète (adresse, contacts) qui n'a encore aucune convention
+    (une convention signée ne s'efface pas : la base le refuse)."""
+    return CollectiviteFactory(
+        nom="Houdain",
+        population=7400,
+        population_annee=2021,
+        adresse="Place de la Mairie",
+        code_postal="62150",
+        ville="Houdain",
+        emails_contact="mairie@houdain.example",
+    )
+
+
+def _brouillon_fibre(collectivite, agent) -> Devis:
+    brouillons = services.devis_creer_brouillons(
+        collectivite=collectivite, lignes=LIGNES_DEUX_EMETTEURS, par=agent
+    )
+    return next(d for d in brouillons if d.emetteur.code == "fibre")
+
+
+def test_a_devis_needs_a_convention_to_be_issued(commune_sans_convention, alice_agent):
+    brouillon_fibre = _brouillon_fibre(commune_sans_convention, alice_agent)
 
     with pytest.raises(ValidationError) as erreur:
         services.devis_emettre(devis=brouillon_fibre, par=alice_agent)
@@ -116,11 +140,12 @@ def test_a_terminated_or_expired_convention_does_not_allow_issuing(
     "statut", [Convention.Statut.BROUILLON, Convention.Statut.EN_SIGNATURE]
 )
 def test_a_convention_being_prepared_allows_issuing(
-    brouillon_fibre, alice_agent, statut
+    commune_sans_convention, grille_2024_14, alice_agent, statut
 ):
-    Convention.objects.filter(collectivite=brouillon_fibre.collectivite).update(
-        statut=statut, date_effet=None
+    ConventionFactory(
+        collectivite=commune_sans_convention, grille=grille_2024_14, statut=statut
     )
+    brouillon_fibre = _brouillon_fibre(commune_sans_convention, alice_agent)
 
     devis = services.devis_emettre(devis=brouillon_fibre, par=alice_agent)
 

@@ -6,19 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import connection
 
 from devis import services
 from devis.models import Devis, DevisVerrouille, LigneDevis
+from tests.base_de_donnees import refus_de_la_base, remplacer, vider
 
 pytestmark = pytest.mark.django_db
 
 
-def _refuse_par_la_base(operation) -> str:
-    """Exécute ``operation`` et renvoie le message de l'erreur de la base."""
-    with pytest.raises(DatabaseError) as erreur, transaction.atomic():
-        operation()
-    return str(erreur.value)
+_refuse_par_la_base = refus_de_la_base
 
 
 # --- Garde du modèle ---
@@ -87,7 +84,12 @@ def test_the_database_refuses_to_update_a_frozen_column(devis_emis, champs):
         lambda: Devis.objects.filter(pk=devis_emis.pk).update(**champs)
     )
 
-    assert "Un devis émis ne peut plus être modifié" in message
+    # Le retour au brouillon est aussi une transition interdite : l'une ou
+    # l'autre garde répond, selon l'ordre où le moteur les déclenche.
+    assert (
+        "Un devis émis ne peut plus être modifié" in message
+        or "changement d'état du devis n'est pas permis" in message
+    )
     devis_emis.refresh_from_db()
     assert devis_emis.statut == Devis.Statut.EMIS
 
@@ -149,3 +151,89 @@ def test_the_database_lets_a_draft_and_its_lines_change(brouillon_fibre):
         curseur.execute("DELETE FROM devis_devis WHERE id = %s", [brouillon_fibre.pk])
 
     assert not Devis.objects.filter(pk=brouillon_fibre.pk).exists()
+
+
+# --- Transitions d'état, réponse figée, remplacement et vidage ---
+
+
+@pytest.mark.parametrize(
+    "chemin, arrivee",
+    [
+        ((("refuse", {"refus_motif": "Trop cher"}),), "emis"),
+        ((("refuse", {"refus_motif": "Trop cher"}),), "accepte"),
+        ((("accepte", {"signataire_nom": "Camille"}),), "refuse"),
+        ((("accepte", {"signataire_nom": "Camille"}),), "emis"),
+        ((("expire", {}),), "accepte"),
+        ((("annule", {"annulation_motif": "Erreur"}),), "emis"),
+        ((("annule", {"annulation_motif": "Erreur"}),), "accepte"),
+    ],
+    ids=lambda valeur: valeur if isinstance(valeur, str) else valeur[0][0],
+)
+def test_the_database_refuses_a_state_change_the_services_never_make(
+    devis_emis, chemin, arrivee
+):
+    devis = Devis.objects.filter(pk=devis_emis.pk)
+    for etat, colonnes in chemin:  # transitions permises : elles passent
+        devis.update(statut=etat, **colonnes)
+
+    message = _refuse_par_la_base(lambda: devis.update(statut=arrivee))
+
+    assert "changement d'état du devis n'est pas permis" in message
+    assert devis.get().statut == chemin[-1][0]
+
+
+def test_the_database_refuses_to_rewrite_a_recorded_answer(devis_emis):
+    devis = Devis.objects.filter(pk=devis_emis.pk)
+    devis.update(statut=Devis.Statut.ACCEPTE, signataire_nom="Camille Exemple")
+
+    message = _refuse_par_la_base(lambda: devis.update(signataire_nom="Faux"))
+
+    assert "réponse à un devis ne se modifie plus" in message
+    assert devis.get().signataire_nom == "Camille Exemple"
+
+
+def test_the_database_refuses_to_replace_an_issued_devis_row(devis_emis):
+    """Même ligne, total changé, par une insertion en conflit sur la clé :
+    refusé, rien ne change."""
+    total = devis_emis.total_annuel
+    assert total != Decimal("1.00")
+
+    message = _refuse_par_la_base(
+        remplacer("devis_devis", devis_emis.pk, "total_annuel", "1")
+    )
+
+    assert "Un devis émis ne peut plus être modifié" in message
+    devis_emis.refresh_from_db()
+    assert devis_emis.total_annuel == total
+    assert devis_emis.lignes.count() == 2
+
+
+def test_the_database_refuses_to_replace_a_line_of_an_issued_devis(devis_emis):
+    ligne = devis_emis.lignes.first()
+
+    message = _refuse_par_la_base(
+        remplacer("devis_lignedevis", ligne.pk, "montant", "0")
+    )
+
+    assert "lignes d'un devis émis" in message
+    assert LigneDevis.objects.get(pk=ligne.pk).montant == ligne.montant
+
+
+@pytest.mark.parametrize(
+    "table", ["devis_devis", "devis_lignedevis", "conventions_collectivite"]
+)
+def test_the_database_refuses_to_empty_a_table_holding_an_issued_devis(
+    devis_emis, table
+):
+    """PostgreSQL : ``TRUNCATE … CASCADE`` (la cascade atteint les devis) ;
+    SQLite, qui n'a pas TRUNCATE : ``DELETE`` sans condition."""
+    if table == "conventions_collectivite" and connection.vendor != "postgresql":
+        pytest.skip("la cascade d'un TRUNCATE n'existe que sous PostgreSQL")
+
+    message = _refuse_par_la_base(vider(table))
+
+    # La cascade atteint aussi la convention signée de la commune : sa garde
+    # peut répondre la première.
+    assert "devis émis" in message or "convention partie en signature" in message
+    assert Devis.objects.filter(pk=devis_emis.pk).exists()
+    assert devis_emis.lignes.count() == 2

@@ -47,7 +47,7 @@ def test_the_issued_pdf_prints_number_totals_and_deliberation(devis_emis):
     assert "Accompagnement du CDG 62 inclus : Clé de signature 1 an" in texte
     assert "Bon pour accord" in texte
     assert "Signature et cachet" in texte
-    assert "SIRET : à compléter" in texte  # l'émetteur n'a pas encore de SIRET
+    assert "à compléter" not in texte  # un devis incomplet ne s'émet pas
     assert "PROJET" not in texte
 
 

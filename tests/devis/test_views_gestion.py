@@ -18,7 +18,6 @@ from django.utils import timezone
 from conventions.models import Organisme
 from devis import selectors
 from devis.models import DemandeDevis, Devis, EnvoiDevis, EvenementDevis
-from tarifs.models import GrilleTarifaire
 from tests.factories import CollectiviteFactory
 
 INCONNU = 999_999
@@ -392,8 +391,12 @@ def test_a_missing_collectivite_is_reported_in_french(agent, grille_2024_14):
     assert "Choisissez la collectivité destinataire." in reponse.content.decode()
 
 
-def test_without_a_grid_in_force_the_form_says_so(agent, ruitz):
-    GrilleTarifaire.objects.update(statut=GrilleTarifaire.Statut.BROUILLON)
+def test_without_a_grid_in_force_the_form_says_so(agent, ruitz, monkeypatch):
+    # Aujourd'hui avant la date d'effet de la seule grille publiée (une grille
+    # publiée ne redevient jamais brouillon, la base le refuse).
+    monkeypatch.setattr(
+        "tarifs.selectors.timezone.localdate", lambda: datetime.date(2020, 1, 1)
+    )
     reponse = agent.get("/gestion/devis/nouveau")
     assert reponse.status_code == 302
     assert any("Aucune grille tarifaire publiée" in m for m in textes_messages(reponse))

@@ -8,7 +8,6 @@ continue (``CI``), où son absence est une erreur : un test sauté n'y prouve ri
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 
@@ -71,27 +70,3 @@ def onglet(navigateur, serveur):
     page = contexte.new_page()
     yield page
     contexte.close()
-
-
-@pytest.fixture
-def devis_purges_en_fin_de_test():
-    """Un test transactionnel se termine par le vidage des tables ; sous SQLite
-    (``DELETE``), les gardes de la base refusent d'effacer un devis émis. On
-    lève ces gardes le temps d'effacer les devis, puis on les remet. (Sous
-    PostgreSQL, le vidage passe par ``TRUNCATE``, que les gardes ignorent.)"""
-    yield
-    from django.db import connection
-
-    from devis.models import Devis, EnvoiDevis, EvenementDevis, LigneDevis
-
-    if connection.vendor != "sqlite":
-        return
-    gardes = importlib.import_module("devis.migrations.0002_gardes_base_de_donnees")
-    poser, lever = gardes.PAR_MOTEUR["sqlite"]
-    with connection.cursor() as curseur:
-        for sql in lever:
-            curseur.execute(sql)
-        for modele in (LigneDevis, EvenementDevis, EnvoiDevis, Devis):
-            curseur.execute(f"DELETE FROM {modele._meta.db_table}")
-        for sql in poser:
-            curseur.execute(sql)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import importlib
 import threading
 import time
 from dataclasses import dataclass
@@ -179,27 +178,6 @@ def jeu_de_donnees() -> JeuDeDonnees:
 # --- Base partagée par tout un module ----------------------------------------
 
 
-def purger_devis() -> None:
-    """Efface les devis malgré les gardes SQLite qui refusent d'effacer un devis
-    émis (même logique que ``devis_purges_en_fin_de_test``, pour un usage hors
-    fixture de fonction). Sous PostgreSQL, le vidage passe par ``TRUNCATE``."""
-    from django.db import connection
-
-    from devis.models import Devis, EnvoiDevis, EvenementDevis, LigneDevis
-
-    if connection.vendor != "sqlite":
-        return
-    gardes = importlib.import_module("devis.migrations.0002_gardes_base_de_donnees")
-    poser, lever = gardes.PAR_MOTEUR["sqlite"]
-    with connection.cursor() as curseur:
-        for sql in lever:
-            curseur.execute(sql)
-        for modele in (LigneDevis, EvenementDevis, EnvoiDevis, Devis):
-            curseur.execute(f"DELETE FROM {modele._meta.db_table}")
-        for sql in poser:
-            curseur.execute(sql)
-
-
 @contextlib.contextmanager
 def base_remise_en_etat():
     """Les données créées dans le bloc sont validées (visibles du serveur de
@@ -218,7 +196,6 @@ def base_remise_en_etat():
     try:
         yield
     finally:
-        purger_devis()
         call_command(
             "flush",
             verbosity=0,

@@ -17,7 +17,6 @@ from pypdf import PdfReader
 
 from conventions.models import Collectivite, Convention
 from devis.models import Devis
-from tests.factories import siren_valide
 from tests.navigateur.outils import grille_et_agent, se_connecter
 
 pytestmark = [
@@ -44,29 +43,32 @@ def message(page):
     return page.locator(".messages [role='status']").last
 
 
-def test_an_agent_takes_a_new_commune_from_convention_to_an_issued_devis_pdf(
-    onglet, devis_purges_en_fin_de_test
-):
+def test_an_agent_takes_a_new_commune_from_convention_to_an_issued_devis_pdf(onglet):
     _grille, agent = grille_et_agent()
     page = onglet
     # « Émettre le devis » demande confirmation (data-confirm) : on accepte.
     page.on("dialog", lambda dialogue: dialogue.accept())
     se_connecter(page, agent.email)
 
-    # 1. La collectivité, par le formulaire.
+    # 1. La collectivité, par le formulaire : une commune du référentiel
+    # officiel (code INSEE), dont le SIREN est repris du référentiel.
     page.get_by_role("link", name="Collectivités").first.click()
     page.get_by_role("link", name="Nouvelle collectivité").click()
     champ(page, "Type").select_option(label="Commune")
     champ(page, "Nom").fill("Houdain")
-    champ(page, "SIREN").fill(siren_valide(4242))
     champ(page, "Code INSEE").fill("62457")
     champ(page, "Population totale").fill("7400")
     champ(page, "Année de la population").fill("2021")
     champ(page, "Adresses électroniques de contact").fill("mairie@houdain.example")
+    # L'adresse du destinataire est imprimée : sans elle, rien ne part.
+    champ(page, "Adresse").fill("Place de la Mairie")
+    champ(page, "Code postal").fill("62150")
+    champ(page, "Commune (adresse)").fill("Houdain")
     page.get_by_role("button", name="Enregistrer").click()
     page.wait_for_url(re.compile(r"/gestion/collectivites/\d+/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Houdain")
     houdain = Collectivite.objects.get(nom="Houdain")
+    assert houdain.siren == "216204578"  # repris du référentiel officiel
 
     # 2. Sa convention, envoyée en signature puis signée par les trois parties.
     page.get_by_role("button", name="Préparer une convention").click()

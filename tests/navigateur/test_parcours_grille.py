@@ -55,9 +55,7 @@ def appliquer_action(page, grille: GrilleTarifaire, action: str) -> None:
     page.get_by_role("button", name="Envoyer").click()
 
 
-def test_a_new_grid_version_prices_new_devis_and_leaves_issued_ones_untouched(
-    onglet, devis_purges_en_fin_de_test
-):
+def test_a_new_grid_version_prices_new_devis_and_leaves_issued_ones_untouched(onglet):
     grille, agent = grille_et_agent()
     ruitz = commune_conventionnee(grille)
     # Émis sur la grille 2024/14 : 2 noms de domaine à 15 € par an.

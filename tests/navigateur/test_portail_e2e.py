@@ -41,7 +41,7 @@ def stockage(tmp_path):
 
 
 @pytest.fixture
-def ruitz_avec_devis(stockage, devis_purges_en_fin_de_test):
+def ruitz_avec_devis(stockage):
     """Ruitz, sa convention signée, sa secrétaire signataire et un devis émis
     par les vrais services (PDF rendu et conservé à l'émission)."""
     grille = grille_charger_fichier(FICHIER_GRILLE).grille

@@ -180,7 +180,9 @@ class Command(BaseCommand):
             )
         LigneDevis.objects.bulk_create(lignes, batch_size=LOT)
         # Sortie du brouillon en une requête par statut (les déclencheurs
-        # n'autorisent l'écriture des lignes que tant que le devis est brouillon).
+        # n'autorisent l'écriture des lignes que tant que le devis est brouillon,
+        # et l'état ne suit que les transitions permises : brouillon → émis →
+        # accepté, refusé ou annulé).
         par_statut: dict[str, list[int]] = {}
         for d in crees:
             par_statut.setdefault(d._statut_final, []).append(d.pk)
@@ -188,9 +190,10 @@ class Command(BaseCommand):
             if statut == "brouillon":
                 continue
             for debut in range(0, len(pks), LOT):
-                Devis.objects.filter(pk__in=pks[debut : debut + LOT]).update(
-                    statut=statut
-                )
+                lot = Devis.objects.filter(pk__in=pks[debut : debut + LOT])
+                lot.update(statut="emis")
+                if statut != "emis":
+                    lot.update(statut=statut)
         for emetteur, dernier in sequences.items():
             CompteurDevis.objects.update_or_create(
                 emetteur=organismes[emetteur],

@@ -40,6 +40,8 @@ class Command(BaseCommand):
                 "(jamais en production)."
             )
         call_command("charger_grille", stdout=self.stdout)
+        # Les communes de la démonstration sont celles du référentiel officiel.
+        call_command("charger_referentiel", stdout=self.stdout)
         with transaction.atomic():
             for email, mot_de_passe, role, superuser, prenom, nom in COMPTES_DEMO:
                 compte, _ = Utilisateur.objects.get_or_create(email=email)

@@ -59,5 +59,11 @@ class Command(BaseCommand):
             )
         for numero, raison in rapport.rejets:
             self.stderr.write(f"Ligne {numero} rejetée : {raison}")
-        style = self.style.WARNING if rapport.rejets else self.style.SUCCESS
+        for numero, texte in rapport.avertissements:
+            self.stdout.write(self.style.WARNING(f"  ligne {numero} : {texte}"))
+        style = (
+            self.style.WARNING
+            if rapport.rejets or rapport.avertissements
+            else self.style.SUCCESS
+        )
         self.stdout.write(style(f"Import de {fichier.name} : {rapport.resume()}"))

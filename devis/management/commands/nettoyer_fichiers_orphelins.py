@@ -24,9 +24,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, minutes: int, **options):
         references = set(Devis.objects.exclude(pdf="").values_list("pdf", flat=True))
-        references |= set(
-            Convention.objects.exclude(scan="").values_list("scan", flat=True)
-        )
+        for champ in ("scan", "pdf_envoye", "pdf_signe"):
+            references |= set(
+                Convention.objects.exclude(**{champ: ""}).values_list(champ, flat=True)
+            )
         effaces = fichiers_orphelins_nettoyer(
             stockage=stockage_prive,
             dossiers=["devis", "conventions"],
