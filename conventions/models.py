@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from comptes.models import Utilisateur
 from conventions.recherche import normaliser
-from tarifs.models import Emetteur
+from tarifs.models import Emetteur, VersionPubliee
 
 # Les 7 arrondissements du Pas-de-Calais (code officiel géographique, vérifié
 # sur data/arrondissements.json de @etalab/decoupage-administratif 6.0.0).
@@ -233,7 +233,7 @@ class TermesVerrouilles(Exception):
         super().__init__(message)
 
 
-class TermesConvention(models.Model):
+class TermesConvention(VersionPubliee):
     """Les termes de la convention tripartite que la délibération ne fixe pas
     (durée, renouvellement, préavis de résiliation), versionnés comme la grille.
 
@@ -243,6 +243,9 @@ class TermesConvention(models.Model):
     ``conventions.selectors.termes_en_vigueur`` ; chaque convention garde la
     version avec laquelle elle est partie en signature.
     """
+
+    verrou = TermesVerrouilles
+    message_suppression = "Une version publiée des termes ne peut pas être supprimée."
 
     class Statut(models.TextChoices):
         BROUILLON = "brouillon", "Brouillon"
@@ -300,30 +303,6 @@ class TermesConvention(models.Model):
             f"Termes {self.reference} (effet {self.date_effet:%d/%m/%Y}, "
             f"{self.get_statut_display().lower()})"
         )
-
-    def save(self, *args, **kwargs):
-        # L'état enregistré fait foi, pas l'objet en mémoire.
-        if self._publiee_en_base():
-            raise TermesVerrouilles()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self._publiee_en_base():
-            raise TermesVerrouilles(
-                "Une version publiée des termes ne peut pas être supprimée."
-            )
-        return super().delete(*args, **kwargs)
-
-    @property
-    def est_publiee(self) -> bool:
-        return self.statut == self.Statut.PUBLIEE
-
-    def _publiee_en_base(self) -> bool:
-        if self.pk is None:
-            return False
-        return TermesConvention.objects.filter(
-            pk=self.pk, statut=self.Statut.PUBLIEE
-        ).exists()
 
 
 class Adhesion(models.Model):

@@ -20,7 +20,43 @@ class GrilleVerrouillee(Exception):
         super().__init__(message)
 
 
-class GrilleTarifaire(models.Model):
+class VersionPubliee(models.Model):
+    """Une version qui, publiée, ne change plus et ne s'efface pas (grille,
+    termes de la convention) : garde du modèle, doublée en base
+    (``config.gardes_sql.garde_version_publiee``). L'état enregistré fait foi,
+    pas l'objet en mémoire. Chaque sous-classe nomme son exception
+    (``verrou``) et son message de suppression."""
+
+    verrou: type[Exception]
+    message_suppression: str
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self._publiee_en_base():
+            raise self.verrou()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._publiee_en_base():
+            raise self.verrou(self.message_suppression)
+        return super().delete(*args, **kwargs)
+
+    @property
+    def est_publiee(self) -> bool:
+        return self.statut == "publiee"
+
+    def _publiee_en_base(self) -> bool:
+        if self.pk is None:
+            return False
+        return type(self)._default_manager.filter(pk=self.pk, statut="publiee").exists()
+
+
+class GrilleTarifaire(VersionPubliee):
+    verrou = GrilleVerrouillee
+    message_suppression = "Une grille publiée ne peut pas être supprimée."
+
     class Statut(models.TextChoices):
         BROUILLON = "brouillon", "Brouillon"
         PUBLIEE = "publiee", "Publiée"
@@ -62,28 +98,6 @@ class GrilleTarifaire(models.Model):
             f"Grille {self.reference} du {self.date_deliberation:%d/%m/%Y} "
             f"(effet {self.date_effet:%d/%m/%Y}, {self.get_statut_display().lower()})"
         )
-
-    def save(self, *args, **kwargs):
-        # Garde : l'état enregistré fait foi, pas l'objet en mémoire.
-        if self._publiee_en_base():
-            raise GrilleVerrouillee()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self._publiee_en_base():
-            raise GrilleVerrouillee("Une grille publiée ne peut pas être supprimée.")
-        return super().delete(*args, **kwargs)
-
-    @property
-    def est_publiee(self) -> bool:
-        return self.statut == self.Statut.PUBLIEE
-
-    def _publiee_en_base(self) -> bool:
-        if self.pk is None:
-            return False
-        return GrilleTarifaire.objects.filter(
-            pk=self.pk, statut=self.Statut.PUBLIEE
-        ).exists()
 
 
 class LigneDeGrille(models.Model):

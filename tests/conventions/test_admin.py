@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import datetime
+import html
 
 import pytest
 from django.urls import reverse
+from simple_history.utils import update_change_reason
 
 from comptes.models import Utilisateur
 from conventions.models import Adhesion, Collectivite, Convention, Organisme, Signature
@@ -75,13 +77,19 @@ def test_every_change_page_opens_for_a_superuser(client, admin_user, donnees, mo
     "modele", ["collectivite", "organisme", "adhesion", "convention", "signature"]
 )
 def test_history_is_shown_in_the_admin(client, admin_user, donnees, modele):
+    objet = donnees[modele]
+    objet.save()
+    update_change_reason(objet, "Vérification de l'historique")
     client.force_login(admin_user)
 
     reponse = client.get(
-        reverse(f"admin:conventions_{modele}_history", args=[donnees[modele].pk])
+        reverse(f"admin:conventions_{modele}_history", args=[objet.pk])
     )
 
+    texte = html.unescape(reponse.text)
     assert reponse.status_code == 200
+    assert "Vérification de l'historique" in texte
+    assert texte.count(str(objet)) >= 2  # le titre et chaque ligne d'historique
 
 
 def test_the_changelists_search_and_filter(client, admin_user, donnees):

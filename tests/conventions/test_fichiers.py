@@ -13,14 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from conventions import services
 from conventions.fichiers import MESSAGES_REFUS, TAILLE_MAX_SCAN, verifier_pdf
 from conventions.models import Convention
-from tests.factories import ConventionFactory, pdf_octets, stockage_prive_dans
-
-
-@pytest.fixture
-def stockage(tmp_path, settings):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    with stockage_prive_dans(tmp_path / "prive"):
-        yield tmp_path / "prive"
+from tests.factories import ConventionFactory, pdf_octets
 
 
 def depot(contenu: bytes, nom: str = "convention-signee.pdf") -> SimpleUploadedFile:

@@ -16,18 +16,11 @@ from tests.factories import (
     ConventionFactory,
     SignatureFactory,
     pdf_octets,
-    stockage_prive_dans,
 )
 
 Statut = Convention.Statut
 Partie = Signature.Partie
 JOUR = datetime.date(2024, 5, 2)
-
-
-@pytest.fixture
-def stockage(tmp_path):
-    with stockage_prive_dans(tmp_path / "prive"):
-        yield tmp_path / "prive"
 
 
 def convention_a_l_etat(statut: str, grille) -> Convention:

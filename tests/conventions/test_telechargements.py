@@ -8,7 +8,6 @@ journalisé), un fichier absent donne une 404, jamais une 500.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import logging
 from pathlib import Path
@@ -16,46 +15,19 @@ from pathlib import Path
 import pytest
 from django.core.files.base import ContentFile
 
-from conventions.models import Adhesion, Convention
+from conventions.models import Convention
 from tests.factories import (
-    AdhesionFactory,
-    CollectiviteFactory,
-    ConventionFactory,
-    UtilisateurFactory,
     devis_emis_pour,
     pdf_octets,
 )
 
-
-@pytest.fixture(autouse=True)
-def pdf_rapide(monkeypatch):
-    monkeypatch.setattr(
-        "devis.pdf.devis_rendre_pdf", lambda devis, projet=False: pdf_octets()
-    )
+pytestmark = pytest.mark.usefixtures("pdf_rapide")
 
 
 @pytest.fixture
-def ruitz(grille_2024_14):
-    return CollectiviteFactory(nom="Ruitz", population=1500)
-
-
-@pytest.fixture
-def sophie(ruitz):
-    sophie = UtilisateurFactory(email="sophie@mairie-ruitz.fr")
-    AdhesionFactory(
-        utilisateur=sophie, collectivite=ruitz, role=Adhesion.Role.SIGNATAIRE
-    )
-    return sophie
-
-
-@pytest.fixture
-def convention(ruitz, grille_2024_14):
-    convention = ConventionFactory(
-        collectivite=ruitz,
-        grille=grille_2024_14,
-        statut=Convention.Statut.SIGNEE,
-        date_effet=datetime.date(2024, 5, 2),
-    )
+def convention(ruitz):
+    """La convention signée de Ruitz, avec son scan déposé."""
+    convention = ruitz.conventions.get(statut=Convention.Statut.SIGNEE)
     scan = pdf_octets(pages=2)
     convention.scan_sha256 = hashlib.sha256(scan).hexdigest()
     convention.scan.save("scan.pdf", ContentFile(scan))

@@ -323,7 +323,7 @@ def test_a_draft_still_renders_live_marked_as_a_projet(client, alice_agent, brou
 
 
 def test_a_failed_render_leaves_the_draft_and_no_file(
-    brouillon, alice_agent, monkeypatch, stockage_prive_temporaire_global
+    brouillon, alice_agent, monkeypatch, stockage_prive_temporaire
 ):
     def en_panne(convention, *, version):
         raise RuntimeError("moteur PDF en panne")
@@ -339,7 +339,7 @@ def test_a_failed_render_leaves_the_draft_and_no_file(
 
 
 def test_a_failed_save_leaves_no_orphan_file(
-    brouillon, alice_agent, monkeypatch, stockage_prive_temporaire_global
+    brouillon, alice_agent, monkeypatch, stockage_prive_temporaire
 ):
     def refus(convention, *, par, motif):
         raise ValidationError("refusé par la base")
@@ -349,7 +349,7 @@ def test_a_failed_save_leaves_no_orphan_file(
     with pytest.raises(ValidationError):
         services.convention_envoyer_en_signature(convention=brouillon, par=alice_agent)
 
-    dossier = stockage_prive_temporaire_global.location
+    dossier = stockage_prive_temporaire.location
     fichiers = [f for f in Path(dossier).rglob("*.pdf") if f.is_file()]
     assert fichiers == []
     brouillon.refresh_from_db()

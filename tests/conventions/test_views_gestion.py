@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime
-import importlib.util
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -18,7 +17,6 @@ from tests.factories import (
     pdf_octets,
     siren_valide,
     siret_valide,
-    stockage_prive_dans,
 )
 
 Statut = Convention.Statut
@@ -27,21 +25,9 @@ JOUR = datetime.date(2024, 5, 2)
 
 
 @pytest.fixture
-def stockage(tmp_path, settings):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    with stockage_prive_dans(tmp_path / "prive"):
-        yield tmp_path / "prive"
-
-
-@pytest.fixture
-def ruitz(grille_2024_14):
-    return CollectiviteFactory(nom="Ruitz", code_insee="62728", population=1594)
-
-
-@pytest.fixture
-def convention_signee(ruitz, stockage, alice_agent, client):
+def convention_signee(ruitz_sans_convention, stockage, alice_agent, client):
     """Une convention en vigueur de Ruitz, avec son scan signé déposé."""
-    convention = ConventionFactory(collectivite=ruitz, signee=True)
+    convention = ConventionFactory(collectivite=ruitz_sans_convention, signee=True)
     for partie in Partie.values:
         SignatureFactory(convention=convention, partie=partie)
     client.force_login(alice_agent)
@@ -127,8 +113,6 @@ def test_portal_users_are_refused(
 def test_agents_see_every_back_office_page(
     client, alice_agent, convention_signee, nom, objet
 ):
-    if nom == "convention_pdf" and importlib.util.find_spec("conventions.pdf") is None:
-        pytest.skip("conventions.pdf (PDF de la convention) pas encore livré")
     client.force_login(alice_agent)
 
     reponse = client.get(url_de(nom, objet, convention_signee))
@@ -281,10 +265,12 @@ def test_the_convention_list_filters_by_state_and_name(
     ConventionFactory(collectivite=CollectiviteFactory(nom="Quercamps"))
 
     signees = client.get("/gestion/conventions/?statut=signee")
-    ruitz = client.get("/gestion/conventions/?q=ruit")
+    ruitz_sans_convention = client.get("/gestion/conventions/?q=ruit")
 
     assert [c.collectivite.nom for c in signees.context["page"]] == ["Ruitz"]
-    assert [c.collectivite.nom for c in ruitz.context["page"]] == ["Ruitz"]
+    assert [c.collectivite.nom for c in ruitz_sans_convention.context["page"]] == [
+        "Ruitz"
+    ]
 
 
 # --- Tableau de bord ------------------------------------------------------
@@ -417,43 +403,53 @@ def test_a_duplicate_siren_is_refused(client, alice_agent, grille_2024_14):
     assert f"Ce SIREN est déjà celui de {existante.nom}." in reponse.text
 
 
-def test_an_agent_edits_a_collectivite(client, alice_agent, ruitz):
+def test_an_agent_edits_a_collectivite(client, alice_agent, ruitz_sans_convention):
     client.force_login(alice_agent)
     donnees = donnees_collectivite(
-        nom="Ruitz", siren=ruitz.siren, siret=ruitz.siret, code_insee="62728"
+        nom="Ruitz",
+        siren=ruitz_sans_convention.siren,
+        siret=ruitz_sans_convention.siret,
+        code_insee=ruitz_sans_convention.code_insee,
     )
 
     reponse = client.post(
-        f"/gestion/collectivites/{ruitz.pk}/modifier/", donnees, follow=True
+        f"/gestion/collectivites/{ruitz_sans_convention.pk}/modifier/",
+        donnees,
+        follow=True,
     )
 
-    ruitz.refresh_from_db()
-    assert ruitz.population == 640
+    ruitz_sans_convention.refresh_from_db()
+    assert ruitz_sans_convention.population == 640
     assert "Les modifications ont été enregistrées." in reponse.text
-    assert ruitz.history.latest("history_date").history_user == alice_agent
+    assert (
+        ruitz_sans_convention.history.latest("history_date").history_user == alice_agent
+    )
 
 
 def test_forcing_the_category_without_a_reason_shows_an_error(
-    client, alice_agent, ruitz
+    client, alice_agent, ruitz_sans_convention
 ):
     client.force_login(alice_agent)
 
     reponse = client.post(
-        f"/gestion/collectivites/{ruitz.pk}/categorie/", {"categorie": "D", "motif": ""}
+        f"/gestion/collectivites/{ruitz_sans_convention.pk}/categorie/",
+        {"categorie": "D", "motif": ""},
     )
 
     assert reponse.status_code == 200
     assert "Indiquez le motif du forçage de la catégorie." in reponse.text
-    ruitz.refresh_from_db()
-    assert ruitz.categorie_forcee == ""
+    ruitz_sans_convention.refresh_from_db()
+    assert ruitz_sans_convention.categorie_forcee == ""
 
 
-def test_forcing_the_category_is_shown_with_who_and_why(client, alice_agent, ruitz):
+def test_forcing_the_category_is_shown_with_who_and_why(
+    client, alice_agent, ruitz_sans_convention
+):
     client.force_login(alice_agent)
-    url = f"/gestion/collectivites/{ruitz.pk}/categorie/"
+    url = f"/gestion/collectivites/{ruitz_sans_convention.pk}/categorie/"
 
     client.post(url, {"categorie": "D", "motif": "Population estivale"})
-    page = client.get(f"/gestion/collectivites/{ruitz.pk}/")
+    page = client.get(f"/gestion/collectivites/{ruitz_sans_convention.pk}/")
 
     assert "D — forcée par un agent : Population estivale" in page.text
     assert "Catégorie forcée à D : Population estivale" in page.text
@@ -461,8 +457,8 @@ def test_forcing_the_category_is_shown_with_who_and_why(client, alice_agent, rui
 
     reponse = client.post(url, {"action": "retirer"}, follow=True)
     assert "la catégorie suit de nouveau la grille" in reponse.text
-    ruitz.refresh_from_db()
-    assert ruitz.categorie_forcee == ""
+    ruitz_sans_convention.refresh_from_db()
+    assert ruitz_sans_convention.categorie_forcee == ""
 
 
 def test_the_collectivite_page_shows_memberships_and_convention_history(
@@ -487,12 +483,14 @@ def test_the_collectivite_page_shows_memberships_and_convention_history(
 
 
 def test_an_agent_takes_a_convention_from_draft_to_signed(
-    client, alice_agent, ruitz, stockage
+    client, alice_agent, ruitz_sans_convention, stockage
 ):
     client.force_login(alice_agent)
 
-    reponse = client.post(f"/gestion/collectivites/{ruitz.pk}/convention/")
-    convention = Convention.objects.get(collectivite=ruitz)
+    reponse = client.post(
+        f"/gestion/collectivites/{ruitz_sans_convention.pk}/convention/"
+    )
+    convention = Convention.objects.get(collectivite=ruitz_sans_convention)
     url = f"/gestion/conventions/{convention.pk}/"
     assert reponse["Location"] == url
 
@@ -523,18 +521,26 @@ def test_an_agent_takes_a_convention_from_draft_to_signed(
     assert "M. le Président du Syndicat" in page.text
 
 
-def test_a_duplicate_draft_gets_a_french_message(client, alice_agent, ruitz):
+def test_a_duplicate_draft_gets_a_french_message(
+    client, alice_agent, ruitz_sans_convention
+):
     client.force_login(alice_agent)
-    client.post(f"/gestion/collectivites/{ruitz.pk}/convention/")
+    client.post(f"/gestion/collectivites/{ruitz_sans_convention.pk}/convention/")
 
-    reponse = client.post(f"/gestion/collectivites/{ruitz.pk}/convention/", follow=True)
+    reponse = client.post(
+        f"/gestion/collectivites/{ruitz_sans_convention.pk}/convention/", follow=True
+    )
 
     assert "Une convention est déjà en préparation pour Ruitz" in reponse.text
     assert Convention.objects.count() == 1
 
 
-def test_a_signature_form_error_keeps_the_input(client, alice_agent, ruitz):
-    convention = ConventionFactory(collectivite=ruitz, statut=Statut.EN_SIGNATURE)
+def test_a_signature_form_error_keeps_the_input(
+    client, alice_agent, ruitz_sans_convention
+):
+    convention = ConventionFactory(
+        collectivite=ruitz_sans_convention, statut=Statut.EN_SIGNATURE
+    )
     client.force_login(alice_agent)
 
     reponse = client.post(
@@ -549,8 +555,12 @@ def test_a_signature_form_error_keeps_the_input(client, alice_agent, ruitz):
     assert not convention.signatures.exists()
 
 
-def test_a_refused_signature_shows_the_service_message(client, alice_agent, ruitz):
-    convention = ConventionFactory(collectivite=ruitz, statut=Statut.EN_SIGNATURE)
+def test_a_refused_signature_shows_the_service_message(
+    client, alice_agent, ruitz_sans_convention
+):
+    convention = ConventionFactory(
+        collectivite=ruitz_sans_convention, statut=Statut.EN_SIGNATURE
+    )
     SignatureFactory(convention=convention, partie=Partie.CDG)
     client.force_login(alice_agent)
 
@@ -611,15 +621,17 @@ def test_a_refused_transition_lands_back_with_a_message(
     assert Convention.objects.filter(pk=convention_signee.pk).exists()
 
 
-def test_an_agent_deletes_a_draft(client, alice_agent, ruitz):
-    convention = ConventionFactory(collectivite=ruitz)
+def test_an_agent_deletes_a_draft(client, alice_agent, ruitz_sans_convention):
+    convention = ConventionFactory(collectivite=ruitz_sans_convention)
     client.force_login(alice_agent)
 
     reponse = client.post(
         f"/gestion/conventions/{convention.pk}/supprimer/", follow=True
     )
 
-    assert reponse.redirect_chain == [(f"/gestion/collectivites/{ruitz.pk}/", 302)]
+    assert reponse.redirect_chain == [
+        (f"/gestion/collectivites/{ruitz_sans_convention.pk}/", 302)
+    ]
     assert f"Le brouillon n°{convention.pk} a été supprimé." in reponse.text
     assert "Brouillon supprimé" in reponse.text
 
@@ -642,8 +654,10 @@ def test_the_signed_scan_is_downloaded_as_an_attachment(
     assert b"".join(reponse.streaming_content).startswith(b"%PDF-")
 
 
-def test_a_convention_without_scan_has_nothing_to_download(client, alice_agent, ruitz):
-    convention = ConventionFactory(collectivite=ruitz, signee=True)
+def test_a_convention_without_scan_has_nothing_to_download(
+    client, alice_agent, ruitz_sans_convention
+):
+    convention = ConventionFactory(collectivite=ruitz_sans_convention, signee=True)
     client.force_login(alice_agent)
 
     assert client.get(f"/gestion/conventions/{convention.pk}/scan/").status_code == 404
@@ -666,8 +680,10 @@ def test_a_bad_upload_is_refused_with_its_own_message(
     assert convention_signee.scan_sha256 == empreinte
 
 
-def test_the_scan_cannot_be_deposited_on_a_draft(client, alice_agent, ruitz, stockage):
-    convention = ConventionFactory(collectivite=ruitz)
+def test_the_scan_cannot_be_deposited_on_a_draft(
+    client, alice_agent, ruitz_sans_convention, stockage
+):
+    convention = ConventionFactory(collectivite=ruitz_sans_convention)
     client.force_login(alice_agent)
 
     reponse = client.post(
@@ -684,12 +700,8 @@ def test_the_scan_cannot_be_deposited_on_a_draft(client, alice_agent, ruitz, sto
 # --- PDF de la convention -------------------------------------------------
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("conventions.pdf") is None,
-    reason="conventions.pdf (PDF de la convention) pas encore livré",
-)
-def test_the_convention_pdf_is_downloaded(client, alice_agent, ruitz):
-    convention = ConventionFactory(collectivite=ruitz)
+def test_the_convention_pdf_is_downloaded(client, alice_agent, ruitz_sans_convention):
+    convention = ConventionFactory(collectivite=ruitz_sans_convention)
     client.force_login(alice_agent)
 
     reponse = client.get(f"/gestion/conventions/{convention.pk}/pdf/")

@@ -17,7 +17,7 @@ from devis import pdf as devis_pdf
 from devis import services
 from devis.models import CompteurDevis, Devis, EvenementDevis
 from tarifs.calcul import LigneDemandee
-from tests.devis.conftest import LIGNES_DEUX_EMETTEURS
+from tests.conftest import LIGNES_DEUX_EMETTEURS
 from tests.factories import CollectiviteFactory, ConventionFactory
 
 pytestmark = pytest.mark.django_db

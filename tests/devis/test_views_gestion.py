@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 import json
 import re
 from decimal import Decimal
@@ -24,12 +25,6 @@ INCONNU = 999_999
 
 
 # --- Aides ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def agent(client, alice_agent):
-    client.force_login(alice_agent)
-    return client
 
 
 @pytest.fixture
@@ -763,7 +758,12 @@ def test_the_list_filters_by_issuer_status_year_collectivite_and_number(
 
 def test_a_bad_filter_value_is_reported_not_a_500(agent, grille_2024_14):
     reponse = agent.get("/gestion/devis/?annee=deux-mille&statut=inconnu")
+
+    texte = html.unescape(reponse.content.decode())
     assert reponse.status_code == 200
+    # Chaque valeur refusée est signalée en français, sous son champ.
+    assert "Sélectionnez un choix valide. inconnu n’en fait pas partie." in texte
+    assert "Saisissez un nombre." in texte
 
 
 # --- Devis du tableau de bord et de la page collectivité -------------------------

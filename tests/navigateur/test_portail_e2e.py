@@ -20,7 +20,6 @@ from tests.factories import (
     ConventionFactory,
     UtilisateurFactory,
     devis_emis_pour,
-    stockage_prive_dans,
 )
 
 pytestmark = [
@@ -32,12 +31,6 @@ pytestmark = [
 ]
 
 MOT_DE_PASSE = "secretaire-ruitz-2024"
-
-
-@pytest.fixture
-def stockage(tmp_path):
-    with stockage_prive_dans(tmp_path / "prive") as stockage:
-        yield stockage
 
 
 @pytest.fixture

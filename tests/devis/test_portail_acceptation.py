@@ -9,14 +9,10 @@ import pytest
 from django.test import Client
 
 from devis.models import Devis
-from tests.conventions import test_portail as portail
 from tests.factories import UtilisateurFactory, devis_emis_pour
+from tests.outils import lu
 
-# Les fixtures et la distribution de test_portail.py (sophie, claire, bob…).
-stockage_prive_temporaire = portail.stockage_prive_temporaire
-pdf_rapide = portail.pdf_rapide
-monde = portail.monde
-lu = portail.lu
+pytestmark = pytest.mark.usefixtures("pdf_rapide")
 
 IP = "203.0.113.7"
 ACCORD = {
@@ -44,29 +40,31 @@ def url_devis(m, devis, action: str = "") -> str:
 
 
 def test_a_signataire_accepts_a_devis_and_everything_is_recorded(
-    client, monde, mailoutbox, django_capture_on_commit_callbacks
+    client, monde_portail, mailoutbox, django_capture_on_commit_callbacks
 ):
     UtilisateurFactory(email="berenice@cdg62.fr", agent=True)
     UtilisateurFactory(email="ancien@cdg62.fr", agent=True, is_active=False)
-    client.force_login(monde.sophie)
+    client.force_login(monde_portail.sophie)
     avant = datetime.datetime.now(datetime.UTC)
     with django_capture_on_commit_callbacks(execute=True):
         reponse = client.post(
-            url_devis(monde, monde.fibre, "accepter"), ACCORD, REMOTE_ADDR=IP
+            url_devis(monde_portail, monde_portail.fibre, "accepter"),
+            ACCORD,
+            REMOTE_ADDR=IP,
         )
     assert reponse.status_code == 302
-    assert reponse["Location"] == url_devis(monde, monde.fibre)
+    assert reponse["Location"] == url_devis(monde_portail, monde_portail.fibre)
 
-    devis = Devis.objects.get(pk=monde.fibre.pk)
+    devis = Devis.objects.get(pk=monde_portail.fibre.pk)
     assert devis.statut == Devis.Statut.ACCEPTE
-    assert devis.reponse_par == monde.sophie
+    assert devis.reponse_par == monde_portail.sophie
     assert devis.signataire_nom == "Jeanne Dupont"
     assert devis.signataire_qualite == "Maire"
     assert devis.reponse_canal == "portail"
     assert devis.reponse_ip == IP
     assert devis.accepte_le >= avant
     # L'autre devis de la demande n'est pas touché.
-    assert Devis.objects.get(pk=monde.cdg.pk).statut == Devis.Statut.EMIS
+    assert Devis.objects.get(pk=monde_portail.cdg.pk).statut == Devis.Statut.EMIS
 
     (courriel,) = mailoutbox
     assert sorted(courriel.to) == ["alice@cdg62.fr", "berenice@cdg62.fr"]
@@ -82,38 +80,43 @@ def test_a_signataire_accepts_a_devis_and_everything_is_recorded(
 
 
 def test_both_devis_of_a_demande_are_accepted_in_one_step(
-    client, monde, mailoutbox, django_capture_on_commit_callbacks
+    client, monde_portail, mailoutbox, django_capture_on_commit_callbacks
 ):
-    client.force_login(monde.sophie)
-    demande = monde.fibre.demande_id
+    client.force_login(monde_portail.sophie)
+    demande = monde_portail.fibre.demande_id
     with django_capture_on_commit_callbacks(execute=True):
         reponse = client.post(
-            f"/portail/{monde.ruitz.pk}/demandes/{demande}/accepter",
+            f"/portail/{monde_portail.ruitz.pk}/demandes/{demande}/accepter",
             accord_commun(demande),
             REMOTE_ADDR=IP,
         )
     assert reponse.status_code == 302
-    assert reponse["Location"] == f"/portail/{monde.ruitz.pk}/"
-    for devis in Devis.objects.filter(pk__in=[monde.fibre.pk, monde.cdg.pk]):
+    assert reponse["Location"] == f"/portail/{monde_portail.ruitz.pk}/"
+    for devis in Devis.objects.filter(
+        pk__in=[monde_portail.fibre.pk, monde_portail.cdg.pk]
+    ):
         assert devis.statut == Devis.Statut.ACCEPTE
-        assert (devis.reponse_par, devis.reponse_ip) == (monde.sophie, IP)
+        assert (devis.reponse_par, devis.reponse_ip) == (monde_portail.sophie, IP)
         assert (devis.signataire_nom, devis.signataire_qualite) == (
             "Jeanne Dupont",
             "Maire",
         )
     (courriel,) = mailoutbox
-    assert monde.fibre.numero in courriel.body and monde.cdg.numero in courriel.body
+    assert (
+        monde_portail.fibre.numero in courriel.body
+        and monde_portail.cdg.numero in courriel.body
+    )
     page = lu(client.get(reponse["Location"]))
-    assert f"{monde.fibre.numero} et {monde.cdg.numero}" in page
+    assert f"{monde_portail.fibre.numero} et {monde_portail.cdg.numero}" in page
 
 
-def test_a_joint_agreement_without_the_checkbox_is_shown_again(client, monde):
-    client.force_login(monde.sophie)
-    demande = monde.fibre.demande_id
+def test_a_joint_agreement_without_the_checkbox_is_shown_again(client, monde_portail):
+    client.force_login(monde_portail.sophie)
+    demande = monde_portail.fibre.demande_id
     donnees = accord_commun(demande)
     del donnees[f"demande-{demande}-engagement"]
     reponse = client.post(
-        f"/portail/{monde.ruitz.pk}/demandes/{demande}/accepter", donnees
+        f"/portail/{monde_portail.ruitz.pk}/demandes/{demande}/accepter", donnees
     )
     assert reponse.status_code == 200
     page = lu(reponse)
@@ -122,14 +125,19 @@ def test_a_joint_agreement_without_the_checkbox_is_shown_again(client, monde):
     assert not Devis.objects.filter(statut=Devis.Statut.ACCEPTE).exists()
 
 
-def test_a_consultation_member_may_neither_accept_nor_refuse(client, monde, mailoutbox):
-    client.force_login(monde.claire)
-    demande = monde.fibre.demande_id
+def test_a_consultation_member_may_neither_accept_nor_refuse(
+    client, monde_portail, mailoutbox
+):
+    client.force_login(monde_portail.claire)
+    demande = monde_portail.fibre.demande_id
     reponses = [
-        client.post(url_devis(monde, monde.fibre, "accepter"), ACCORD),
-        client.post(url_devis(monde, monde.fibre, "refuser"), {"refus-motif": "Non"}),
+        client.post(url_devis(monde_portail, monde_portail.fibre, "accepter"), ACCORD),
         client.post(
-            f"/portail/{monde.ruitz.pk}/demandes/{demande}/accepter",
+            url_devis(monde_portail, monde_portail.fibre, "refuser"),
+            {"refus-motif": "Non"},
+        ),
+        client.post(
+            f"/portail/{monde_portail.ruitz.pk}/demandes/{demande}/accepter",
             accord_commun(demande),
         ),
     ]
@@ -141,11 +149,13 @@ def test_a_consultation_member_may_neither_accept_nor_refuse(client, monde, mail
     assert mailoutbox == []
 
 
-def test_a_signataire_of_another_collectivite_cannot_accept(client, monde):
-    client.force_login(monde.bob)
-    reponse = client.post(url_devis(monde, monde.fibre, "accepter"), ACCORD)
+def test_a_signataire_of_another_collectivite_cannot_accept(client, monde_portail):
+    client.force_login(monde_portail.bob)
+    reponse = client.post(
+        url_devis(monde_portail, monde_portail.fibre, "accepter"), ACCORD
+    )
     assert reponse.status_code == 404
-    assert Devis.objects.get(pk=monde.fibre.pk).statut == Devis.Statut.EMIS
+    assert Devis.objects.get(pk=monde_portail.fibre.pk).statut == Devis.Statut.EMIS
 
 
 @pytest.mark.parametrize(
@@ -166,15 +176,17 @@ def test_a_signataire_of_another_collectivite_cannot_accept(client, monde):
     ],
 )
 def test_an_incomplete_agreement_is_shown_again_with_its_values(
-    client, monde, mailoutbox, champ, valeur, message
+    client, monde_portail, mailoutbox, champ, valeur, message
 ):
     donnees = dict(ACCORD)
     if valeur is None:
         del donnees[champ]
     else:
         donnees[champ] = valeur
-    client.force_login(monde.sophie)
-    reponse = client.post(url_devis(monde, monde.fibre, "accepter"), donnees)
+    client.force_login(monde_portail.sophie)
+    reponse = client.post(
+        url_devis(monde_portail, monde_portail.fibre, "accepter"), donnees
+    )
     assert reponse.status_code == 200
     page = lu(reponse)
     assert message in page
@@ -182,16 +194,18 @@ def test_an_incomplete_agreement_is_shown_again_with_its_values(
     for cle, saisi in donnees.items():
         if cle != "acceptation-engagement" and saisi.strip():
             assert f'value="{saisi}"' in page
-    assert Devis.objects.get(pk=monde.fibre.pk).statut == Devis.Statut.EMIS
+    assert Devis.objects.get(pk=monde_portail.fibre.pk).statut == Devis.Statut.EMIS
     assert mailoutbox == []
 
 
-def test_an_expired_devis_cannot_be_accepted(client, monde, alice_agent, mailoutbox):
+def test_an_expired_devis_cannot_be_accepted(
+    client, monde_portail, alice_agent, mailoutbox
+):
     ancien, _ = devis_emis_pour(
-        monde.ruitz, par=alice_agent, jour=datetime.date(2024, 6, 3)
+        monde_portail.ruitz, par=alice_agent, jour=datetime.date(2024, 6, 3)
     )
-    client.force_login(monde.sophie)
-    reponse = client.post(url_devis(monde, ancien, "accepter"), ACCORD)
+    client.force_login(monde_portail.sophie)
+    reponse = client.post(url_devis(monde_portail, ancien, "accepter"), ACCORD)
     assert reponse.status_code == 200
     page = lu(reponse)
     assert f"Le devis {ancien.numero} a expiré" in page
@@ -202,46 +216,50 @@ def test_an_expired_devis_cannot_be_accepted(client, monde, alice_agent, mailout
     assert mailoutbox == []
 
 
-def test_an_accepted_devis_cannot_be_accepted_twice(client, monde):
-    client.force_login(monde.sophie)
-    client.post(url_devis(monde, monde.fibre, "accepter"), ACCORD)
+def test_an_accepted_devis_cannot_be_accepted_twice(client, monde_portail):
+    client.force_login(monde_portail.sophie)
+    client.post(url_devis(monde_portail, monde_portail.fibre, "accepter"), ACCORD)
     reponse = client.post(
-        url_devis(monde, monde.fibre, "accepter"),
+        url_devis(monde_portail, monde_portail.fibre, "accepter"),
         {**ACCORD, "acceptation-signataire_nom": "Quelqu'un d'autre"},
     )
     assert reponse.status_code == 200
     assert "seul un devis émis peut être accepté" in lu(reponse)
-    assert Devis.objects.get(pk=monde.fibre.pk).signataire_nom == "Jeanne Dupont"
+    assert (
+        Devis.objects.get(pk=monde_portail.fibre.pk).signataire_nom == "Jeanne Dupont"
+    )
 
 
 # --- Refus --------------------------------------------------------------------
 
 
-def test_a_refusal_needs_a_reason(client, monde, mailoutbox):
-    client.force_login(monde.sophie)
-    reponse = client.post(url_devis(monde, monde.fibre, "refuser"), {"refus-motif": ""})
+def test_a_refusal_needs_a_reason(client, monde_portail, mailoutbox):
+    client.force_login(monde_portail.sophie)
+    reponse = client.post(
+        url_devis(monde_portail, monde_portail.fibre, "refuser"), {"refus-motif": ""}
+    )
     assert reponse.status_code == 200
     assert "Indiquez le motif du refus." in lu(reponse)
-    assert Devis.objects.get(pk=monde.fibre.pk).statut == Devis.Statut.EMIS
+    assert Devis.objects.get(pk=monde_portail.fibre.pk).statut == Devis.Statut.EMIS
     assert mailoutbox == []
 
 
 def test_a_signataire_refuses_with_a_reason(
-    client, monde, mailoutbox, django_capture_on_commit_callbacks
+    client, monde_portail, mailoutbox, django_capture_on_commit_callbacks
 ):
-    client.force_login(monde.sophie)
+    client.force_login(monde_portail.sophie)
     with django_capture_on_commit_callbacks(execute=True):
         reponse = client.post(
-            url_devis(monde, monde.fibre, "refuser"),
+            url_devis(monde_portail, monde_portail.fibre, "refuser"),
             {"refus-motif": "Budget non voté"},
             REMOTE_ADDR=IP,
         )
     assert reponse.status_code == 302
-    devis = Devis.objects.get(pk=monde.fibre.pk)
+    devis = Devis.objects.get(pk=monde_portail.fibre.pk)
     assert devis.statut == Devis.Statut.REFUSE
     assert devis.refus_motif == "Budget non voté"
     assert (devis.reponse_par, devis.reponse_canal, devis.reponse_ip) == (
-        monde.sophie,
+        monde_portail.sophie,
         "portail",
         IP,
     )
@@ -254,31 +272,35 @@ def test_a_signataire_refuses_with_a_reason(
 # --- CSRF ------------------------------------------------------------------------
 
 
-def test_a_post_without_csrf_token_is_refused(monde):
+def test_a_post_without_csrf_token_is_refused(monde_portail):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(monde.sophie)
-    reponse = client.post(url_devis(monde, monde.fibre, "accepter"), ACCORD)
+    client.force_login(monde_portail.sophie)
+    reponse = client.post(
+        url_devis(monde_portail, monde_portail.fibre, "accepter"), ACCORD
+    )
     assert reponse.status_code == 403
-    assert Devis.objects.get(pk=monde.fibre.pk).statut == Devis.Statut.EMIS
+    assert Devis.objects.get(pk=monde_portail.fibre.pk).statut == Devis.Statut.EMIS
     # Avec le jeton de la page, le même envoi passe.
-    page = client.get(url_devis(monde, monde.fibre))
+    page = client.get(url_devis(monde_portail, monde_portail.fibre))
     jeton = page.context["csrf_token"]
     reponse = client.post(
-        url_devis(monde, monde.fibre, "accepter"),
+        url_devis(monde_portail, monde_portail.fibre, "accepter"),
         {**ACCORD, "csrfmiddlewaretoken": str(jeton)},
     )
     assert reponse.status_code == 302
 
 
 def test_a_mail_server_failure_does_not_undo_the_agreement(
-    client, monde, monkeypatch, django_capture_on_commit_callbacks
+    client, monde_portail, monkeypatch, django_capture_on_commit_callbacks
 ):
     def panne(*args, **kwargs):
         raise ConnectionRefusedError("serveur de messagerie injoignable")
 
     monkeypatch.setattr("django.core.mail.EmailMessage.send", panne)
-    client.force_login(monde.sophie)
+    client.force_login(monde_portail.sophie)
     with django_capture_on_commit_callbacks(execute=True):
-        reponse = client.post(url_devis(monde, monde.fibre, "accepter"), ACCORD)
+        reponse = client.post(
+            url_devis(monde_portail, monde_portail.fibre, "accepter"), ACCORD
+        )
     assert reponse.status_code == 302
-    assert Devis.objects.get(pk=monde.fibre.pk).statut == Devis.Statut.ACCEPTE
+    assert Devis.objects.get(pk=monde_portail.fibre.pk).statut == Devis.Statut.ACCEPTE
