@@ -54,9 +54,14 @@ demo: migrate
 	$(RUN_ENV) $(BIN)/python manage.py charger_referentiel
 	$(RUN_ENV) $(BIN)/python manage.py charger_demo
 
+# Le serveur web et un worker des tâches de fond (renouvellement annuel) : une
+# commande, un Ctrl+C arrête les deux.
 run: demo
-	@echo "Application servie sur http://127.0.0.1:8000 (Ctrl+C pour arrêter)"
-	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "Application servie sur http://127.0.0.1:8000 avec son worker (Ctrl+C pour arrêter)"
+	$(RUN_ENV) bash -c 'trap "kill 0" EXIT; \
+	  $(BIN)/python manage.py db_worker --no-reload & \
+	  $(BIN)/python manage.py runserver 127.0.0.1:8000'
+
 
 # Production : gunicorn + WhiteNoise sur les réglages de production. SECRET_KEY,
 # DATABASE_URL, ALLOWED_HOSTS… viennent de l'environnement (voir README).
@@ -70,7 +75,11 @@ serve: install systeme
 	$(SERVE_ENV) $(BIN)/python manage.py charger_grille
 	$(SERVE_ENV) $(BIN)/python manage.py nettoyer_fichiers_orphelins -v 0
 	$(SERVE_ENV) $(BIN)/python manage.py charger_referentiel
-	$(SERVE_ENV) CONN_MAX_AGE=$${CONN_MAX_AGE:-60} $(BIN)/gunicorn config.wsgi:application --config config/gunicorn.conf.py
+	@# gunicorn et le worker des tâches de fond (file en base, django-tasks-db) ;
+	@# sous systemd, deux unités (README, Déploiement).
+	$(SERVE_ENV) CONN_MAX_AGE=$${CONN_MAX_AGE:-60} bash -c 'trap "kill 0" EXIT; \
+	  $(BIN)/python manage.py db_worker --no-reload & \
+	  $(BIN)/gunicorn config.wsgi:application --config config/gunicorn.conf.py'
 
 test: install-dev systeme-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -42,11 +42,28 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "comptes",
     "conventions",
     "tarifs",
     "devis",
+    "abonnements",
 ]
+
+# L'adresse publique de l'application : les liens des courriels (relances).
+ADRESSE_SITE = env.str("ADRESSE_SITE", default="http://127.0.0.1:8000")
+
+# Tâches de fond (API Tasks de Django, backport django-tasks) : file en base
+# par django-tasks-db, traitée par `manage.py db_worker` (lancé par make run et
+# make serve). Le moteur est un réglage : RQ ou Celery peuvent prendre le
+# relais (TASKS_BACKEND) ; les tests exécutent les tâches sur-le-champ.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("sante", config_views.sante, name="sante"),
     path("", include("comptes.urls")),
     path("gestion/devis/", include("devis.urls_gestion")),
+    path("gestion/abonnements/", include("abonnements.urls_gestion")),
     path("gestion/", include("conventions.urls_gestion")),
     path("portail/", include(portail)),
     path("api/", include("tarifs.urls_api")),

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from abonnements import selectors as abonnements_selectors
 from conventions import selectors, services
 from conventions.access import agent_requis, collectivites_visibles
 from conventions.categories import categorie_expliquee
@@ -233,6 +234,7 @@ def _page_collectivite(request, collectivite: Collectivite, *, form_forcage=None
             "journal": selectors.journal_collectivite(collectivite),
             "form_forcage": form_forcage,
             "devis_liste": list(devis_selectors.devis_de_la_collectivite(collectivite)),
+            "inventaire": abonnements_selectors.inventaire_de(collectivite),
         },
     )
 

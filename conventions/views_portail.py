@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
+from abonnements import selectors as abonnements_selectors
 from conventions import selectors
 from conventions.access import adhesion_ou_404, est_signataire, portail_requis
 from conventions.categories import categorie_expliquee
@@ -106,6 +107,7 @@ def page_collectivite(request, adhesion: Adhesion, *, formulaires=None):
             "demandes": devis_selectors.demandes_en_attente_du_portail(
                 collectivite, grille
             ),
+            "inventaire": abonnements_selectors.inventaire_de(collectivite),
         },
     )
 

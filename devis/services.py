@@ -40,6 +40,7 @@ from conventions.selectors import convention_courante
 from devis import notifications, numerotation
 from devis import pdf as devis_pdf
 from devis.models import DemandeDevis, Devis, EnvoiDevis, EvenementDevis, LigneDevis
+from devis.signals import devis_accepte
 from tarifs import calcul
 from tarifs.models import Emetteur, GrilleTarifaire
 from tarifs.selectors import AucuneGrilleEnVigueur, grille_en_vigueur, grille_instantane
@@ -130,18 +131,34 @@ def _prix_manuels(
     return montants, justifications
 
 
+def chiffrer_pour(
+    collectivite: Collectivite,
+    lignes: list[calcul.LigneDemandee],
+    instantane: calcul.Grille,
+) -> calcul.Chiffrage:
+    """Chiffrage pur d'une demande pour une collectivité sur une grille (rien
+    n'est écrit) : la simulation du renouvellement annuel."""
+    categorie = _categorie(collectivite, instantane, lignes)
+    try:
+        return calcul.chiffrer(instantane, list(lignes), categorie=categorie)
+    except calcul.ErreurChiffrage as erreur:
+        raise ValidationError(erreur.erreurs) from erreur
+
+
 def _chiffrer(
     *,
     collectivite: Collectivite,
     lignes: list[calcul.LigneDemandee],
     prix_manuels: PrixManuels | None,
+    jour: date | None = None,
 ):
-    """Chiffre la demande sur la grille du jour ; renvoie la grille, le
-    chiffrage (prix manuels appliqués), les justifications et la catégorie."""
+    """Chiffre la demande sur la grille en vigueur ``jour`` (aujourd'hui par
+    défaut) ; renvoie la grille, le chiffrage (prix manuels appliqués), les
+    justifications et la catégorie."""
     if not lignes:
         raise ValidationError("Ajoutez au moins une prestation à la demande.")
     try:
-        grille = grille_en_vigueur(exiger=True)
+        grille = grille_en_vigueur(jour, exiger=True)
     except AucuneGrilleEnVigueur as erreur:
         raise ValidationError(
             [*erreur.erreurs, "Le devis ne peut pas être chiffré."]
@@ -274,15 +291,21 @@ def devis_creer_brouillons(
     par,
     demande: DemandeDevis | None = None,
     commentaire: str = "",
+    jour: date | None = None,
 ) -> list[Devis]:
     """Chiffre une demande et crée un brouillon par émetteur qui a quelque chose
     à facturer (une ligne avec montant ou sur devis).
 
     ``prix_manuels`` : (émetteur, code) → (montant TTC de la ligne,
-    justification) pour les lignes sur devis.
+    justification) pour les lignes sur devis. ``jour`` : la date dont la
+    grille en vigueur chiffre la demande (aujourd'hui par défaut ; le
+    renouvellement annuel chiffre à sa date).
     """
     grille, chiffrage, justifications, categorie = _chiffrer(
-        collectivite=collectivite, lignes=lignes, prix_manuels=prix_manuels
+        collectivite=collectivite,
+        lignes=lignes,
+        prix_manuels=prix_manuels,
+        jour=jour,
     )
     organismes = _organismes()
     if demande is None:
@@ -616,6 +639,8 @@ def _accepter(
             f"({'portail' if canal == 'portail' else 'réponse papier'})."
         ),
     )
+    # L'inventaire (abonnements) s'écrit dans cette transaction-ci.
+    devis_accepte.send(sender=Devis, devis=devis)
     return devis
 
 

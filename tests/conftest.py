@@ -68,6 +68,15 @@ def sans_axes(request, settings):
 
 
 @pytest.fixture(autouse=True)
+def taches_immediates(settings):
+    """Les tâches de fond s'exécutent sur-le-champ (la file en base et son
+    worker ont leurs propres tests)."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+    }
+
+
+@pytest.fixture(autouse=True)
 def cache_vide():
     """Chaque test part d'un cache vide (accueil du portail, sessions)."""
     cache.clear()

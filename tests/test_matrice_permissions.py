@@ -11,10 +11,13 @@ d'accès sont vérifiés en POST, les agents y sont exclus pour ne rien modifier
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from abonnements.models import Abonnement, Renouvellement
 from comptes.models import Utilisateur
 from conventions import services as services_conventions
 from conventions.models import Adhesion, Convention
@@ -143,6 +146,34 @@ for _nom, _objet in [
     )
 ATTENDU.update(
     {
+        # Back office : abonnements et renouvellement annuel
+        "abonnements:renouvellements": ({}, GESTION_PAGE, None),
+        "abonnements:renouvellement": ({"pk": "renouvellement"}, GESTION_PAGE, None),
+        "abonnements:renouvellement_progression": (
+            {"pk": "renouvellement"},
+            GESTION_PAGE,
+            None,
+        ),
+        "abonnements:renouvellement_lancer": (
+            {},
+            GESTION_ACTION,
+            statuts(CONNEXION, 403, 403, 403, None, None),
+        ),
+    }
+)
+ATTENDU["abonnements:renouvellement_reprendre"] = (
+    {"pk": "renouvellement"},
+    GESTION_ACTION,
+    statuts(CONNEXION, 403, 403, 403, None, None),
+)
+for _nom in ("abonnement_debut", "abonnement_resilier"):
+    ATTENDU[f"abonnements:{_nom}"] = (
+        {"pk": "abonnement_A"},
+        GESTION_ACTION,
+        statuts(CONNEXION, 403, 403, 403, None, None),
+    )
+ATTENDU.update(
+    {
         # Portail : A est la collectivité de consultation_A et signataire_A ; B celle
         # de signataire_B, qui ne doit rien voir de A (404).
         "portail:accueil": ({}, statuts(CONNEXION, 302, 200, 302, 302, 302), None),
@@ -251,8 +282,25 @@ def monde(db, grille_2024_14, monkeypatch):
     )
     devis_a = devis_emis_pour(a, par=agent)[0]
     brouillon = devis_emis_pour(a, par=agent, emettre=False)[0]
+    ligne = devis_a.lignes.first()
+    abonnement = Abonnement.objects.create(
+        collectivite=a,
+        emetteur=devis_a.emetteur,
+        code=ligne.code,
+        libelle=ligne.libelle,
+        quantite=ligne.quantite,
+        debut=grille_2024_14.date_effet,
+        devis=devis_a,
+        ligne=ligne,
+        grille=grille_2024_14,
+    )
+    renouvellement = Renouvellement.objects.create(
+        annee=2027, date_renouvellement=datetime.date(2027, 1, 1), lance_par=agent
+    )
     objets = {
         "A": a.pk,
+        "abonnement_A": abonnement.pk,
+        "renouvellement": renouvellement.pk,
         "convention_A": Convention.objects.get(collectivite=a).pk,
         "devis_A": devis_a.pk,
         "demande_A": devis_a.demande_id,
@@ -315,12 +363,18 @@ ADMIN_SANS_PARAMETRE = sorted(
     and nom not in ("admin:logout", "admin:login", "admin:jsi18n", "admin:autocomplete")
 )
 MOTIF_ADMIN = {nom: motif for nom, motif, _ in motifs() if nom.startswith("admin:")}
-# Pas d'ajout à la main : les devis et les conventions (et leurs signatures)
-# naissent des services, les journaux d'axes et les compteurs de numéros sont
-# tenus par l'application.
+# Pas d'ajout à la main : les devis, les conventions (et leurs signatures) et
+# les abonnements naissent des services ; les résultats de tâches du worker,
+# les journaux d'axes et les compteurs de numéros sont tenus par l'application.
 AJOUT_INTERDIT = {
     f"admin:{modele}_add"
     for modele in (
+        "abonnements_abonnement",
+        "abonnements_demanderenouvellee",
+        "abonnements_elementlivre",
+        "abonnements_relance",
+        "abonnements_renouvellement",
+        "django_tasks_database_dbtaskresult",
         "axes_accessattempt",
         "axes_accessfailurelog",
         "axes_accesslog",

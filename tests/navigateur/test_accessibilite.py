@@ -207,6 +207,9 @@ PAGES = [
     ),
     _page("agent", "devis-nouveau", lambda s: "/gestion/devis/nouveau"),
     _page(
+        "agent", "renouvellements", lambda s: "/gestion/abonnements/renouvellements/"
+    ),
+    _page(
         "agent",
         "demande-a-chiffrer-sur-devis",
         lambda s: (

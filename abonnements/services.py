@@ -1,0 +1,339 @@
+"""L'inventaire d'une collectivité et le renouvellement annuel (domaine §12).
+
+- :func:`inventaire_enregistrer` : à l'acceptation d'un devis (signal de
+  ``devis.services``, même transaction), chaque ligne annuelle devient un
+  abonnement, chaque ligne unique une prestation livrée ;
+- :func:`abonnement_fixer_debut`, :func:`abonnement_resilier` : ce que l'agent
+  corrige ensuite (historique gardé) ; une quantité change par un nouveau devis ;
+- :func:`renouvellement_lancer` met une campagne en file (tâche de fond,
+  ``abonnements.tasks``) ; :func:`renouvellement_executer` la déroule,
+  collectivité par collectivité, chacune dans sa transaction : une campagne
+  interrompue reprend où elle s'est arrêtée, une deuxième pour la même année ne
+  recrée rien (:class:`~abonnements.models.DemandeRenouvellee`) ;
+- :func:`renouvellement_simuler` chiffre sans rien écrire.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from abonnements.models import (
+    Abonnement,
+    DemandeRenouvellee,
+    ElementLivre,
+    Renouvellement,
+)
+from conventions.models import Collectivite
+from devis import services as devis_services
+from devis.models import Devis
+from tarifs import calcul
+from tarifs.enums import Periodicite
+from tarifs.selectors import grille_en_vigueur, grille_instantane
+
+journal = logging.getLogger(__name__)
+
+
+# --- Inventaire ---------------------------------------------------------------
+
+
+def inventaire_enregistrer(sender=None, *, devis: Devis, **kwargs) -> None:
+    """Les lignes d'un devis accepté entrent dans l'inventaire de sa
+    collectivité (appelé dans la transaction de l'acceptation : une erreur ici
+    annule l'acceptation)."""
+    jour = timezone.localtime(devis.accepte_le).date() if devis.accepte_le else None
+    jour = jour or timezone.localdate()
+    for ligne in devis.lignes.all():
+        commun = {
+            "collectivite_id": devis.collectivite_id,
+            "emetteur_id": devis.emetteur_id,
+            "code": ligne.code,
+            "libelle": ligne.libelle,
+            "quantite": ligne.quantite,
+            "devis": devis,
+            "ligne": ligne,
+        }
+        if ligne.periodicite == Periodicite.ANNUELLE:
+            Abonnement.objects.create(
+                **commun,
+                montant_annuel=ligne.montant,
+                debut=jour,
+                grille_id=devis.grille_id,
+            )
+        else:
+            ElementLivre.objects.create(
+                **commun, montant=ligne.montant, accepte_le=jour
+            )
+
+
+@transaction.atomic
+def abonnement_fixer_debut(
+    *, abonnement: Abonnement, debut: datetime.date, par
+) -> Abonnement:
+    """La date de mise en service réelle (par défaut, celle de l'acceptation)."""
+    abonnement = Abonnement.objects.select_for_update().get(pk=abonnement.pk)
+    if abonnement.statut != Abonnement.Statut.ACTIF:
+        raise ValidationError("Un abonnement résilié ne change plus.")
+    abonnement.debut = debut
+    abonnement._change_reason = f"Début du service fixé au {debut:%d/%m/%Y}"
+    abonnement.save(update_fields=["debut"])
+    return abonnement
+
+
+@transaction.atomic
+def abonnement_resilier(
+    *, abonnement: Abonnement, fin: datetime.date, motif: str, par
+) -> Abonnement:
+    """Met fin à un abonnement, à une date et pour un motif (historique gardé)."""
+    abonnement = Abonnement.objects.select_for_update().get(pk=abonnement.pk)
+    if abonnement.statut != Abonnement.Statut.ACTIF:
+        raise ValidationError("Cet abonnement est déjà résilié.")
+    motif = (motif or "").strip()
+    erreurs = []
+    if not motif:
+        erreurs.append("Le motif de la résiliation est obligatoire.")
+    if fin < abonnement.debut:
+        erreurs.append(
+            "La fin ne peut pas précéder le début du service "
+            f"({abonnement.debut:%d/%m/%Y})."
+        )
+    if erreurs:
+        raise ValidationError(erreurs)
+    abonnement.statut = Abonnement.Statut.RESILIE
+    abonnement.fin = fin
+    abonnement.motif_fin = motif
+    abonnement._change_reason = f"Résilié au {fin:%d/%m/%Y} : {motif}"
+    abonnement.save(update_fields=["statut", "fin", "motif_fin"])
+    return abonnement
+
+
+# --- Renouvellement annuel ----------------------------------------------------
+
+
+def date_par_defaut(annee: int) -> datetime.date:
+    """Le renouvellement se fait au 1er janvier (modifiable à chaque campagne)."""
+    return datetime.date(annee, 1, 1)
+
+
+def _actifs_au(jour: datetime.date):
+    return Abonnement.objects.filter(statut=Abonnement.Statut.ACTIF, debut__lt=jour)
+
+
+def collectivites_a_renouveler(jour: datetime.date):
+    """Les collectivités qui ont au moins un abonnement actif avant ``jour``."""
+    return Collectivite.objects.filter(
+        pk__in=_actifs_au(jour).values("collectivite_id")
+    ).order_by("pk")
+
+
+def lignes_a_renouveler(
+    collectivite_id: int, grille: calcul.Grille, jour: datetime.date
+) -> list[calcul.LigneDemandee]:
+    """Les prestations annuelles demandées à renouveler, quantités tirées de
+    l'inventaire (les lignes dérivées, comme l'accompagnement messagerie, sont
+    recalculées par le moteur : leur palier suit le nouveau total)."""
+    par_code: dict[str, int] = defaultdict(int)
+    sommes = (
+        _actifs_au(jour)
+        .filter(collectivite_id=collectivite_id)
+        .values("code", "emetteur__code")
+        .annotate(total=Sum("quantite"))
+    )
+    for ligne in sommes:
+        if ligne["code"] in grille.prestations:
+            par_code[ligne["code"]] = max(par_code[ligne["code"]], ligne["total"])
+    return [
+        calcul.LigneDemandee(code, quantite)
+        for code, quantite in sorted(par_code.items())
+    ]
+
+
+@dataclass
+class Simulation:
+    collectivites: int = 0
+    ignorees: list[tuple[str, str]] = field(default_factory=list)
+    annuel: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    devis: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def renouvellement_simuler(
+    *, annee: int, jour: datetime.date | None = None
+) -> Simulation:
+    """Chiffre la campagne de l'année sans rien écrire : totaux par émetteur."""
+    jour = jour or date_par_defaut(annee)
+    resultat = Simulation()
+    grille_modele = grille_en_vigueur(jour)
+    if grille_modele is None:
+        raise ValidationError(
+            f"Aucune grille publiée n'est en vigueur le {jour:%d/%m/%Y}."
+        )
+    grille = grille_instantane(grille_modele)
+    for collectivite in collectivites_a_renouveler(jour):
+        lignes = lignes_a_renouveler(collectivite.pk, grille, jour)
+        if not lignes:
+            resultat.ignorees.append((str(collectivite), "aucune prestation annuelle"))
+            continue
+        try:
+            chiffrage = devis_services.chiffrer_pour(collectivite, lignes, grille)
+        except ValidationError as erreur:
+            resultat.ignorees.append((str(collectivite), "; ".join(erreur.messages)))
+            continue
+        resultat.collectivites += 1
+        for devis in chiffrage.devis:
+            if devis.a_emettre:
+                resultat.annuel[devis.emetteur] += devis.total_annuel
+                resultat.devis[devis.emetteur] += 1
+    return resultat
+
+
+def renouvellement_lancer(
+    *, annee: int, par, jour: datetime.date | None = None, emettre: bool = False
+) -> Renouvellement:
+    """Crée la campagne et la met en file ; le travail se fait en tâche de fond
+    (``abonnements.tasks.renouveler``), après validation de la transaction."""
+    from abonnements import tasks
+
+    jour = jour or date_par_defaut(annee)
+    if jour.year != annee:
+        raise ValidationError(
+            f"La date du renouvellement doit être en {annee} (reçu {jour:%d/%m/%Y})."
+        )
+    if grille_en_vigueur(jour) is None:
+        raise ValidationError(
+            f"Aucune grille publiée n'est en vigueur le {jour:%d/%m/%Y} : "
+            "publiez-en une avant de lancer le renouvellement."
+        )
+    with transaction.atomic():
+        campagne = Renouvellement.objects.create(
+            annee=annee, date_renouvellement=jour, emettre=emettre, lance_par=par
+        )
+        transaction.on_commit(lambda: _mettre_en_file(tasks, campagne.pk))
+    return campagne
+
+
+def renouvellement_reprendre(*, campagne: Renouvellement, par) -> Renouvellement:
+    """Remet en file une campagne qu'un worker arrêté a laissée en cours (ou
+    qu'une erreur a interrompue) : elle repart de la collectivité suivante."""
+    from abonnements import tasks
+
+    if campagne.statut == Renouvellement.Statut.TERMINE:
+        raise ValidationError("Cette campagne est terminée : rien à reprendre.")
+    if not campagne.reprenable:
+        raise ValidationError(
+            "Cette campagne avance encore (ou attend le worker) : attendez quelques "
+            "minutes sans progression avant de la reprendre."
+        )
+    with transaction.atomic():
+        Renouvellement.objects.filter(pk=campagne.pk).update(
+            statut=Renouvellement.Statut.EN_ATTENTE
+        )
+        transaction.on_commit(lambda: _mettre_en_file(tasks, campagne.pk))
+    campagne.refresh_from_db()
+    return campagne
+
+
+def _mettre_en_file(tasks, pk: int) -> None:
+    resultat = tasks.renouveler.enqueue(pk)
+    Renouvellement.objects.filter(pk=pk).update(tache=str(resultat.id)[:64])
+
+
+def _renouveler_une(
+    campagne: Renouvellement, collectivite: Collectivite, grille: calcul.Grille
+) -> dict:
+    """Une collectivité, dans sa propre transaction : créée, inchangée (déjà
+    renouvelée cette année), ignorée (avec la raison) ou en échec."""
+    base = {"collectivite": collectivite.pk, "nom": str(collectivite)}
+    if DemandeRenouvellee.objects.filter(
+        annee=campagne.annee, collectivite=collectivite
+    ).exists():
+        return {**base, "resultat": "inchange", "motif": "déjà renouvelée cette année"}
+    lignes = lignes_a_renouveler(collectivite.pk, grille, campagne.date_renouvellement)
+    if not lignes:
+        return {**base, "resultat": "ignore", "motif": "aucune prestation annuelle"}
+    try:
+        with transaction.atomic():
+            brouillons = devis_services.devis_creer_brouillons(
+                collectivite=collectivite,
+                lignes=lignes,
+                par=campagne.lance_par,
+                commentaire=f"Renouvellement annuel {campagne.annee}",
+                jour=campagne.date_renouvellement,
+            )
+            DemandeRenouvellee.objects.create(
+                annee=campagne.annee,
+                collectivite=collectivite,
+                demande_id=brouillons[0].demande_id,
+                renouvellement=campagne,
+            )
+            numeros = []
+            if campagne.emettre:
+                for brouillon in brouillons:
+                    numeros.append(
+                        devis_services.devis_emettre(
+                            devis=brouillon, par=campagne.lance_par
+                        ).numero
+                    )
+    except ValidationError as erreur:
+        return {**base, "resultat": "ignore", "motif": "; ".join(erreur.messages)}
+    except IntegrityError:  # un autre worker vient de la renouveler
+        return {**base, "resultat": "inchange", "motif": "déjà renouvelée cette année"}
+    except Exception as erreur:  # une collectivité en échec n'arrête pas la campagne
+        journal.exception(
+            "Renouvellement %s de %s en échec", campagne.annee, collectivite
+        )
+        return {**base, "resultat": "echec", "motif": str(erreur)[:300]}
+    return {
+        **base,
+        "resultat": "cree",
+        "motif": ", ".join(numeros) or f"{len(brouillons)} brouillon(s)",
+        "demande": brouillons[0].demande_id,
+    }
+
+
+def renouvellement_executer(campagne_id: int) -> Renouvellement:
+    """Déroule une campagne ; relancée, elle reprend où elle s'était arrêtée
+    (les collectivités déjà renouvelées cette année sont « inchangées »)."""
+    campagne = Renouvellement.objects.get(pk=campagne_id)
+    if campagne.statut == Renouvellement.Statut.TERMINE:
+        return campagne
+    jour = campagne.date_renouvellement
+    modele = grille_en_vigueur(jour)
+    if modele is None:
+        campagne.statut = Renouvellement.Statut.ECHOUE
+        campagne.rapport = [
+            {
+                "resultat": "echec",
+                "motif": f"aucune grille en vigueur le {jour:%d/%m/%Y}",
+            }
+        ]
+        campagne.save(update_fields=["statut", "rapport"])
+        return campagne
+    grille = grille_instantane(modele)
+    collectivites = list(collectivites_a_renouveler(jour))
+    deja = {
+        ligne["collectivite"] for ligne in campagne.rapport if "collectivite" in ligne
+    }
+    campagne.statut = Renouvellement.Statut.EN_COURS
+    campagne.total = len(collectivites)
+    campagne.faites = len(deja)
+    campagne.save(update_fields=["statut", "total", "faites"])
+    for collectivite in collectivites:
+        if collectivite.pk in deja:
+            continue
+        ligne = _renouveler_une(campagne, collectivite, grille)
+        campagne.rapport.append(ligne)
+        campagne.faites += 1
+        campagne.erreurs += ligne["resultat"] == "echec"
+        campagne.save(update_fields=["rapport", "faites", "erreurs"])
+    campagne.statut = Renouvellement.Statut.TERMINE
+    campagne.termine_le = timezone.now()
+    campagne.save(update_fields=["statut", "termine_le"])
+    return campagne

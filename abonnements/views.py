@@ -1,0 +1,132 @@
+"""Back office des abonnements : campagnes de renouvellement annuel (lancement,
+progression, rapport) et corrections d'un abonnement (début, résiliation)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from abonnements import selectors, services
+from abonnements.forms import DebutForm, RenouvellementForm, ResiliationAbonnementForm
+from abonnements.models import Abonnement, Renouvellement
+from conventions.access import agent_requis
+
+
+@agent_requis
+def renouvellements(request, form=None):
+    return render(
+        request,
+        "abonnements/gestion/renouvellements.html",
+        {"form": form or RenouvellementForm(), "campagnes": selectors.campagnes()[:20]},
+    )
+
+
+@agent_requis
+@require_POST
+def renouvellement_lancer(request):
+    form = RenouvellementForm(request.POST)
+    if form.is_valid():
+        try:
+            campagne = services.renouvellement_lancer(
+                annee=form.cleaned_data["annee"],
+                jour=form.cleaned_data["date_renouvellement"],
+                emettre=form.cleaned_data["emettre"],
+                par=request.user,
+            )
+        except ValidationError as erreur:
+            form.add_error(None, erreur)
+        else:
+            messages.success(
+                request,
+                f"Le renouvellement {campagne.annee} est lancé : la page suit sa "
+                "progression.",
+            )
+            return redirect("abonnements:renouvellement", pk=campagne.pk)
+    return renouvellements(request, form=form)
+
+
+@agent_requis
+def renouvellement(request, pk: int):
+    campagne = get_object_or_404(Renouvellement, pk=pk)
+    return render(
+        request, "abonnements/gestion/renouvellement.html", {"campagne": campagne}
+    )
+
+
+@agent_requis
+@require_POST
+def renouvellement_reprendre(request, pk: int):
+    campagne = get_object_or_404(Renouvellement, pk=pk)
+    try:
+        services.renouvellement_reprendre(campagne=campagne, par=request.user)
+    except ValidationError as erreur:
+        messages.error(request, " ".join(erreur.messages))
+    else:
+        messages.success(
+            request, "La campagne est remise en file : elle reprend où elle en était."
+        )
+    return redirect("abonnements:renouvellement", pk=pk)
+
+
+@agent_requis
+def renouvellement_progression(request, pk: int):
+    """Le fragment de progression, relu par htmx tant que la campagne tourne."""
+    campagne = get_object_or_404(Renouvellement, pk=pk)
+    return render(
+        request, "abonnements/gestion/_progression.html", {"campagne": campagne}
+    )
+
+
+def _erreurs(form) -> str:
+    return " ".join(e for liste in form.errors.values() for e in liste)
+
+
+def _retour(abonnement: Abonnement):
+    return redirect("gestion:collectivite", pk=abonnement.collectivite_id)
+
+
+@agent_requis
+@require_POST
+def abonnement_debut(request, pk: int):
+    abonnement = get_object_or_404(Abonnement, pk=pk)
+    form = DebutForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, " ".join(e for liste in form.errors.values() for e in liste)
+        )
+        return _retour(abonnement)
+    try:
+        services.abonnement_fixer_debut(
+            abonnement=abonnement, debut=form.cleaned_data["debut"], par=request.user
+        )
+    except ValidationError as erreur:
+        messages.error(request, " ".join(erreur.messages))
+    else:
+        messages.success(request, f"Début du service de « {abonnement.libelle} » fixé.")
+    return _retour(abonnement)
+
+
+@agent_requis
+@require_POST
+def abonnement_resilier(request, pk: int):
+    abonnement = get_object_or_404(Abonnement, pk=pk)
+    form = ResiliationAbonnementForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, " ".join(e for liste in form.errors.values() for e in liste)
+        )
+        return _retour(abonnement)
+    try:
+        services.abonnement_resilier(
+            abonnement=abonnement,
+            fin=form.cleaned_data["fin"],
+            motif=form.cleaned_data["motif"],
+            par=request.user,
+        )
+    except ValidationError as erreur:
+        messages.error(request, " ".join(erreur.messages))
+    else:
+        messages.success(request, f"L'abonnement « {abonnement.libelle} » est résilié.")
+    return _retour(abonnement)
