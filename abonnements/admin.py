@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from abonnements.models import (
     Abonnement,
+    CleSignature,
     DemandeRenouvellee,
     ElementLivre,
     ParametresRelances,
@@ -57,7 +58,12 @@ class DemandeRenouvelleeAdmin(LectureSeuleMixin, admin.ModelAdmin):
 class ParametresRelancesAdmin(admin.ModelAdmin):
     """Les délais des relances : une seule ligne, qu'on modifie."""
 
-    list_display = ("__str__", "devis_jours_avant_fin", "tentatives_max")
+    list_display = (
+        "__str__",
+        "devis_jours_avant_fin",
+        "cles_jours_avant_expiration",
+        "tentatives_max",
+    )
 
     def has_add_permission(self, request):
         return not ParametresRelances.objects.exists()
@@ -71,3 +77,11 @@ class RelanceAdmin(LectureSeuleMixin, admin.ModelAdmin):
     list_display = ("devis", "motif", "statut", "tentatives", "envoyee_le")
     list_filter = ("statut", "motif")
     search_fields = ("devis__numero", "destinataires")
+
+
+@admin.register(CleSignature)
+class CleSignatureAdmin(LectureSeuleMixin, SimpleHistoryAdmin):
+    list_display = ("collectivite", "titulaire_nom", "remise_le", "expire_le", "statut")
+    list_filter = ("statut", "validite_annees", "mode_remise")
+    search_fields = ("collectivite__nom", "titulaire_nom")
+    list_select_related = ("collectivite",)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from conventions.forms import ChampDate, valider_texte
+from conventions.forms import ChampDate, valider_ligne, valider_texte
 
 
 class RenouvellementForm(forms.Form):
@@ -47,4 +47,22 @@ class ResiliationAbonnementForm(forms.Form):
         max_length=2000,
         validators=[valider_texte],
         error_messages={"required": "Le motif de la résiliation est obligatoire."},
+    )
+
+
+class RemiseCleForm(forms.Form):
+    titulaire_nom = forms.CharField(
+        label="Titulaire", max_length=200, validators=[valider_ligne]
+    )
+    titulaire_fonction = forms.CharField(
+        label="Fonction", max_length=200, validators=[valider_ligne]
+    )
+    remise_le = ChampDate(label="Remise le")
+
+
+class NouveauSignataireForm(forms.Form):
+    nom = forms.CharField(
+        label="Nouveau signataire (maire, président)",
+        max_length=200,
+        validators=[valider_ligne],
     )

@@ -210,6 +210,9 @@ class ParametresRelances(models.Model):
     tentatives_max = models.PositiveSmallIntegerField(
         "envois tentés au plus pour une relance", default=5
     )
+    cles_jours_avant_expiration = models.PositiveSmallIntegerField(
+        "clés de signature signalées (jours avant l'expiration)", default=60
+    )
 
     class Meta:
         verbose_name = "délais des relances"
@@ -258,3 +261,60 @@ class Relance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_motif_display()} — {self.devis}"
+
+
+class CleSignature(models.Model):
+    """Une clé de signature (certificat) acceptée : son titulaire, sa remise et
+    son expiration (domaine §8 et §12). Créée « à remettre » à l'acceptation ;
+    l'agent enregistre titulaire et remise, d'où l'expiration."""
+
+    class Mode(models.TextChoices):
+        CDG = "cdg", "Remise au CDG"
+        TRANSPORTEUR = "transporteur", "Remise sur site par le transporteur"
+
+    class Statut(models.TextChoices):
+        A_REMETTRE = "a_remettre", "À remettre"
+        ACTIVE = "active", "Active"
+        TITULAIRE_PARTI = "parti", "Titulaire parti (nouvelle clé nécessaire)"
+
+    collectivite = models.ForeignKey(
+        Collectivite, on_delete=models.PROTECT, related_name="cles"
+    )
+    devis = models.ForeignKey(Devis, on_delete=models.PROTECT, related_name="+")
+    ligne = models.ForeignKey(LigneDevis, on_delete=models.PROTECT, related_name="+")
+    rang = models.PositiveSmallIntegerField(default=1)
+    code = models.CharField("prestation", max_length=60)
+    mode_remise = models.CharField(
+        "mode de remise", max_length=12, choices=Mode.choices
+    )
+    validite_annees = models.PositiveSmallIntegerField("validité (années)")
+    titulaire_nom = models.CharField("titulaire", max_length=200, blank=True)
+    titulaire_fonction = models.CharField("fonction", max_length=200, blank=True)
+    remise_le = models.DateField("remise le", null=True, blank=True)
+    expire_le = models.DateField("expire le", null=True, blank=True)
+    statut = models.CharField(
+        max_length=10, choices=Statut.choices, default=Statut.A_REMETTRE
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "clé de signature"
+        verbose_name_plural = "clés de signature"
+        ordering = ["collectivite", "expire_le", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ligne", "rang"], name="une_cle_par_rang"),
+            models.CheckConstraint(
+                condition=Q(statut="a_remettre")
+                | (
+                    Q(remise_le__isnull=False)
+                    & Q(expire_le__isnull=False)
+                    & ~Q(titulaire_nom="")
+                ),
+                name="cle_remise_avec_titulaire",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        qui = self.titulaire_nom or "titulaire à indiquer"
+        return f"Clé {self.validite_annees} an(s) — {qui} ({self.collectivite})"

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from abonnements.models import Abonnement, ElementLivre, Renouvellement
+from abonnements.models import Abonnement, CleSignature, ElementLivre, Renouvellement
 
 
 @dataclass
@@ -33,10 +33,11 @@ class Inventaire:
     emetteurs: list[ServicesDeLEmetteur]
     resilies: list[Abonnement]
     livres: list[ElementLivre]
+    cles: list[CleSignature]
 
     @property
     def vide(self) -> bool:
-        return not (self.emetteurs or self.resilies or self.livres)
+        return not (self.emetteurs or self.resilies or self.livres or self.cles)
 
 
 def inventaire_de(collectivite) -> Inventaire:
@@ -72,6 +73,11 @@ def inventaire_de(collectivite) -> Inventaire:
         ],
         resilies=resilies,
         livres=livres,
+        cles=list(
+            CleSignature.objects.filter(collectivite=collectivite).order_by(
+                "statut", "expire_le", "id"
+            )
+        ),
     )
 
 

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from abonnements import cles
 from abonnements.models import (
     Abonnement,
     DemandeRenouvellee,
@@ -72,6 +73,7 @@ def inventaire_enregistrer(sender=None, *, devis: Devis, **kwargs) -> None:
             ElementLivre.objects.create(
                 **commun, montant=ligne.montant, accepte_le=jour
             )
+    cles.cles_enregistrer(devis)
 
 
 @transaction.atomic

@@ -22,6 +22,17 @@ urlpatterns = [
         vues.renouvellement_progression,
         name="renouvellement_progression",
     ),
+    path("cles/<int:pk>/remise", vues.cle_remettre, name="cle_remettre"),
+    path(
+        "cles/<int:pk>/renouveler",
+        vues.cle_preparer_renouvellement,
+        name="cle_preparer_renouvellement",
+    ),
+    path(
+        "collectivites/<int:pk>/signataire",
+        vues.nouveau_signataire,
+        name="nouveau_signataire",
+    ),
     path("<int:pk>/debut", vues.abonnement_debut, name="abonnement_debut"),
     path("<int:pk>/resilier", vues.abonnement_resilier, name="abonnement_resilier"),
 ]

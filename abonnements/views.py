@@ -8,10 +8,17 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from abonnements import selectors, services
-from abonnements.forms import DebutForm, RenouvellementForm, ResiliationAbonnementForm
-from abonnements.models import Abonnement, Renouvellement
+from abonnements import cles, selectors, services
+from abonnements.forms import (
+    DebutForm,
+    NouveauSignataireForm,
+    RemiseCleForm,
+    RenouvellementForm,
+    ResiliationAbonnementForm,
+)
+from abonnements.models import Abonnement, CleSignature, Renouvellement
 from conventions.access import agent_requis
+from conventions.models import Collectivite
 
 
 @agent_requis
@@ -130,3 +137,52 @@ def abonnement_resilier(request, pk: int):
     else:
         messages.success(request, f"L'abonnement « {abonnement.libelle} » est résilié.")
     return _retour(abonnement)
+
+
+@agent_requis
+@require_POST
+def cle_remettre(request, pk: int):
+    cle = get_object_or_404(CleSignature, pk=pk)
+    form = RemiseCleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _erreurs(form))
+    else:
+        try:
+            cles.cle_remettre(cle=cle, **form.cleaned_data, par=request.user)
+        except ValidationError as erreur:
+            messages.error(request, " ".join(erreur.messages))
+        else:
+            messages.success(request, "La remise de la clé est enregistrée.")
+    return redirect("gestion:collectivite", pk=cle.collectivite_id)
+
+
+@agent_requis
+@require_POST
+def cle_preparer_renouvellement(request, pk: int):
+    cle = get_object_or_404(CleSignature, pk=pk)
+    try:
+        brouillon = cles.cle_preparer_renouvellement(cle=cle, par=request.user)
+    except ValidationError as erreur:
+        messages.error(request, " ".join(erreur.messages))
+        return redirect("gestion:collectivite", pk=cle.collectivite_id)
+    messages.success(request, "Le brouillon du renouvellement de la clé est prêt.")
+    return redirect("devis:detail", pk=brouillon.pk)
+
+
+@agent_requis
+@require_POST
+def nouveau_signataire(request, pk: int):
+    collectivite = get_object_or_404(Collectivite, pk=pk)
+    form = NouveauSignataireForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _erreurs(form))
+    else:
+        nombre = cles.nouveau_signataire(
+            collectivite=collectivite, nom=form.cleaned_data["nom"], par=request.user
+        )
+        messages.success(
+            request,
+            f"Nouveau signataire enregistré : {nombre} clé(s) signalée(s) "
+            "« titulaire parti ».",
+        )
+    return redirect("gestion:collectivite", pk=pk)

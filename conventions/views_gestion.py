@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from abonnements import cles
 from abonnements import selectors as abonnements_selectors
 from conventions import selectors, services
 from conventions.access import agent_requis, collectivites_visibles
@@ -100,6 +101,7 @@ def tableau_de_bord(request):
             "sans_convention": collectivites["sans_convention"],
             "nb_collectivites": collectivites["total"],
             "devis_bord": devis_selectors.tableau_de_bord(),
+            "cles_bord": list(cles.cles_a_renouveler()[:20]),
         },
     )
 

@@ -17,7 +17,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from abonnements.models import Abonnement, Renouvellement
+from abonnements.models import Abonnement, CleSignature, Renouvellement
 from comptes.models import Utilisateur
 from conventions import services as services_conventions
 from conventions.models import Adhesion, Convention
@@ -161,6 +161,16 @@ ATTENDU.update(
         ),
     }
 )
+for _nom, _objet in (
+    ("cle_remettre", "cle_A"),
+    ("cle_preparer_renouvellement", "cle_A"),
+    ("nouveau_signataire", "A"),
+):
+    ATTENDU[f"abonnements:{_nom}"] = (
+        {"pk": _objet},
+        GESTION_ACTION,
+        statuts(CONNEXION, 403, 403, 403, None, None),
+    )
 ATTENDU["abonnements:renouvellement_reprendre"] = (
     {"pk": "renouvellement"},
     GESTION_ACTION,
@@ -294,12 +304,21 @@ def monde(db, grille_2024_14, monkeypatch):
         ligne=ligne,
         grille=grille_2024_14,
     )
+    cle = CleSignature.objects.create(
+        collectivite=a,
+        devis=devis_a,
+        ligne=ligne,
+        code="cle-1an-cdg",
+        mode_remise="cdg",
+        validite_annees=1,
+    )
     renouvellement = Renouvellement.objects.create(
         annee=2027, date_renouvellement=datetime.date(2027, 1, 1), lance_par=agent
     )
     objets = {
         "A": a.pk,
         "abonnement_A": abonnement.pk,
+        "cle_A": cle.pk,
         "renouvellement": renouvellement.pk,
         "convention_A": Convention.objects.get(collectivite=a).pk,
         "devis_A": devis_a.pk,
@@ -370,6 +389,7 @@ AJOUT_INTERDIT = {
     f"admin:{modele}_add"
     for modele in (
         "abonnements_abonnement",
+        "abonnements_clesignature",
         "abonnements_demanderenouvellee",
         "abonnements_elementlivre",
         "abonnements_relance",

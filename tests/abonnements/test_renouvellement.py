@@ -252,6 +252,7 @@ def test_a_bad_start_is_refused_in_french_and_starts_nothing(
     assert not Renouvellement.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # le worker ferme sa connexion
 def test_the_database_worker_runs_a_queued_campaign(
     agent, ruitz_abonnee, settings, django_capture_on_commit_callbacks
 ):
