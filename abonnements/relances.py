@@ -25,7 +25,8 @@ from django.utils import timezone
 from abonnements.models import ParametresRelances, Relance
 from conventions.formats import format_date
 from conventions.models import Adhesion
-from devis.models import Devis, EvenementDevis
+from devis import tasks as devis_tasks
+from devis.models import Devis, EnvoiDevis, EvenementDevis
 
 journal = logging.getLogger(__name__)
 
@@ -74,7 +75,15 @@ def relances_du_jour(jour: datetime.date | None = None) -> int:
         )
         for pk in a_envoyer:
             transaction.on_commit(lambda pk=pk: tasks.envoyer_relance.enqueue(pk))
-    return len(a_envoyer)
+        # Les envois de devis en échec sont retentés chaque jour, eux aussi.
+        envois = list(
+            EnvoiDevis.objects.filter(
+                statut=EnvoiDevis.Statut.ECHEC, tentatives__lt=parametres.tentatives_max
+            ).values_list("pk", flat=True)
+        )
+        for pk in envois:
+            transaction.on_commit(lambda pk=pk: devis_tasks.envoyer_devis.enqueue(pk))
+    return len(a_envoyer) + len(envois)
 
 
 def envoyer(relance_id: int) -> Relance:

@@ -356,11 +356,24 @@ class LigneDevis(models.Model):
 
 
 class EnvoiDevis(models.Model):
-    """Trace de chaque envoi d'un devis émis par courriel."""
+    """Trace de chaque envoi d'un devis émis par courriel : demandé par l'agent,
+    parti en tâche de fond (``devis.tasks.envoyer_devis``) ; un échec reste
+    visible et est retenté par la tâche quotidienne (``manage.py relancer``)."""
+
+    class Statut(models.TextChoices):
+        A_ENVOYER = "a_envoyer", "En cours d'envoi"
+        ENVOYE = "envoye", "Parti"
+        ECHEC = "echec", "Envoi en échec"
 
     devis = models.ForeignKey(Devis, on_delete=models.PROTECT, related_name="envois")
     destinataires = models.CharField(max_length=500)
-    envoye_le = models.DateTimeField("envoyé le", auto_now_add=True)
+    envoye_le = models.DateTimeField("demandé le", auto_now_add=True)
+    statut = models.CharField(
+        max_length=10, choices=Statut.choices, default=Statut.A_ENVOYER
+    )
+    parti_le = models.DateTimeField("parti le", null=True, blank=True)
+    tentatives = models.PositiveSmallIntegerField(default=0)
+    erreur = models.TextField(blank=True)
     envoye_par = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -376,6 +389,10 @@ class EnvoiDevis(models.Model):
 
     def __str__(self) -> str:
         return f"{self.devis} → {self.destinataires}"
+
+    @property
+    def liste_destinataires(self) -> list[str]:
+        return [a.strip() for a in self.destinataires.split(",") if a.strip()]
 
 
 class EvenementDevis(models.Model):

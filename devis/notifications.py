@@ -164,3 +164,45 @@ def courriel_du_devis(devis, contenu: bytes, destinataires: list[str]) -> EmailM
     )
     message.attach(f"{devis.numero}.pdf", contenu, "application/pdf")
     return message
+
+
+def envoyer_devis(envoi_id: int) -> str:
+    """Envoie un devis demandé par un agent (tâche de fond) ; l'issue est écrite
+    sur l'envoi et, une fois parti, à l'historique du devis. Jamais deux fois."""
+    from django.db import transaction
+
+    from devis import pdf as devis_pdf
+    from devis.models import EnvoiDevis, EvenementDevis
+
+    with transaction.atomic():
+        envoi = (
+            EnvoiDevis.objects.select_for_update()
+            .select_related("devis__collectivite", "devis__emetteur", "envoye_par")
+            .get(pk=envoi_id)
+        )
+        if envoi.statut == EnvoiDevis.Statut.ENVOYE:
+            return envoi.statut
+        devis = envoi.devis
+        envoi.tentatives += 1
+        try:
+            contenu = devis_pdf.devis_pdf_stocke(devis)
+            courriel_du_devis(devis, contenu, envoi.liste_destinataires).send(
+                fail_silently=False
+            )
+        except Exception as erreur:  # visible sur l'envoi, retenté chaque jour
+            journal.exception("Devis %s non envoyé (envoi %s)", devis, envoi.pk)
+            envoi.statut = EnvoiDevis.Statut.ECHEC
+            envoi.erreur = str(erreur)[:500] or erreur.__class__.__name__
+            envoi.save(update_fields=["statut", "erreur", "tentatives"])
+            return envoi.statut
+        envoi.statut = EnvoiDevis.Statut.ENVOYE
+        envoi.parti_le = timezone.now()
+        envoi.erreur = ""
+        envoi.save(update_fields=["statut", "parti_le", "erreur", "tentatives"])
+        EvenementDevis.objects.create(
+            devis=devis,
+            statut=devis.statut,
+            commentaire=f"Envoyé par courriel à {envoi.destinataires}.",
+            par=envoi.envoye_par,
+        )
+    return envoi.statut

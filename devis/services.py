@@ -37,7 +37,7 @@ from conventions.fichiers import document_enregistrer
 from conventions.formats import format_date
 from conventions.models import Collectivite, Organisme
 from conventions.selectors import convention_courante
-from devis import notifications, numerotation
+from devis import numerotation, tasks
 from devis import pdf as devis_pdf
 from devis.models import DemandeDevis, Devis, EnvoiDevis, EvenementDevis, LigneDevis
 from devis.signals import devis_accepte
@@ -564,11 +564,13 @@ def _verifier_repondant(devis: Devis, *, par, canal: str) -> None:
     )
 
 
-def _signaler_au_cdg(canal: str, notifier, quoi) -> None:
+def _signaler_au_cdg(canal: str, quoi: str, devis: list[Devis]) -> None:
     """Un geste de la collectivité sur le portail est signalé aux agents du
-    CDG, une fois enregistré (après la validation de la transaction)."""
+    CDG, une fois enregistré (après la validation de la transaction), par la
+    file de tâches."""
     if canal == "portail":
-        transaction.on_commit(lambda: notifier(quoi))
+        ids = [d.pk for d in devis]
+        transaction.on_commit(lambda: tasks.notifier_agents.enqueue(quoi, ids))
 
 
 def _ip(ip: str | None) -> str | None:
@@ -665,7 +667,7 @@ def devis_accepter(
         canal=canal,
         ip=ip,
     )
-    _signaler_au_cdg(canal, notifications.notifier_acceptation, [devis])
+    _signaler_au_cdg(canal, "acceptation", [devis])
     return devis
 
 
@@ -699,7 +701,7 @@ def devis_accepter_demande(
         )
         for devis in a_accepter
     ]
-    _signaler_au_cdg(canal, notifications.notifier_acceptation, acceptes)
+    _signaler_au_cdg(canal, "acceptation", acceptes)
     return acceptes
 
 
@@ -736,7 +738,7 @@ def devis_refuser(
         ]
     )
     _evenement(devis, par=par, commentaire=f"Refusé : {motif}")
-    _signaler_au_cdg(canal, notifications.notifier_refus, devis)
+    _signaler_au_cdg(canal, "refus", [devis])
     return devis
 
 
@@ -828,8 +830,8 @@ def devis_envoyer(*, devis: Devis, par) -> EnvoiDevis:
             f"{collectivite.nom} n'a aucune adresse électronique de contact : "
             "renseignez-la avant d'envoyer le devis."
         )
-    try:
-        contenu = devis_pdf.devis_pdf_stocke(devis)
+    try:  # vérifié ici (message à l'agent), relu par la tâche qui l'envoie
+        devis_pdf.devis_pdf_stocke(devis)
     except (OSError, ValueError) as erreur:
         raise ValidationError(
             f"Le PDF stocké du devis {devis.numero} est introuvable ou altéré : "
@@ -838,16 +840,9 @@ def devis_envoyer(*, devis: Devis, par) -> EnvoiDevis:
     envoi = EnvoiDevis.objects.create(
         devis=devis, destinataires=", ".join(destinataires), envoye_par=par
     )
-    _evenement(
-        devis, par=par, commentaire=f"Envoyé par courriel à {envoi.destinataires}."
-    )
-    message = notifications.courriel_du_devis(devis, contenu, destinataires)
-    try:
-        message.send(fail_silently=False)
-    except OSError as erreur:
-        raise ValidationError(
-            f"L'envoi du courriel a échoué ({erreur}) : réessayez plus tard."
-        ) from erreur
+    # Le courriel part de la file de tâches, après validation : la requête
+    # n'attend jamais le serveur de messagerie.
+    transaction.on_commit(lambda: tasks.envoyer_devis.enqueue(envoi.pk))
     return envoi
 
 
@@ -877,5 +872,7 @@ def demande_creer_depuis_portail(
         commentaire=commentaire.strip(),
         demandee_par=par,
     )
-    transaction.on_commit(lambda: notifications.notifier_demande(demande=demande))
+    transaction.on_commit(
+        lambda: tasks.notifier_agents.enqueue("demande", [demande.pk])
+    )
     return demande

@@ -416,6 +416,9 @@ def envoyer(request, pk: int):
     _executer(
         request,
         lambda: services.devis_envoyer(devis=devis, par=request.user),
-        lambda envoi: f"Devis envoyé par courriel à {envoi.destinataires}.",
+        lambda envoi: (
+            f"L'envoi du devis par courriel à {envoi.destinataires} est lancé : "
+            "suivez-le dans « Envois par courriel »."
+        ),
     )
     return redirect("devis:detail", pk=pk)

@@ -364,9 +364,14 @@ def test_duplicating_makes_new_drafts_from_the_request(deux_emis, alice_agent):
 # --- Envoi ---
 
 
-def test_sending_mails_the_stored_pdf_and_logs_it(devis_emis, alice_agent, mailoutbox):
-    envoi = services.devis_envoyer(devis=devis_emis, par=alice_agent)
+def test_sending_mails_the_stored_pdf_and_logs_it(
+    devis_emis, alice_agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        envoi = services.devis_envoyer(devis=devis_emis, par=alice_agent)
 
+    envoi.refresh_from_db()
+    assert envoi.statut == EnvoiDevis.Statut.ENVOYE
     assert len(mailoutbox) == 1
     courriel = mailoutbox[0]
     assert courriel.to == ["mairie@ruitz.example", "secretariat@ruitz.example"]
@@ -384,6 +389,50 @@ def test_sending_mails_the_stored_pdf_and_logs_it(devis_emis, alice_agent, mailo
         "Envoyé par courriel"
         in EvenementDevis.objects.filter(devis=devis_emis).last().commentaire
     )
+
+
+def test_the_request_never_waits_for_the_mail_server(
+    devis_emis, alice_agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Rien ne part pendant la requête : le courriel attend la validation puis
+    la file de tâches."""
+    with django_capture_on_commit_callbacks(execute=False) as rappels:
+        envoi = services.devis_envoyer(devis=devis_emis, par=alice_agent)
+
+    assert mailoutbox == []
+    assert envoi.statut == EnvoiDevis.Statut.A_ENVOYER
+    assert len(rappels) == 1
+
+
+def test_a_failed_send_is_visible_on_the_devis_and_retried_by_the_daily_job(
+    agent,
+    devis_emis,
+    alice_agent,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    from abonnements.relances import relances_du_jour
+
+    def panne(self, *args, **kwargs):
+        raise ConnectionRefusedError("serveur de messagerie injoignable")
+
+    with monkeypatch.context() as m, django_capture_on_commit_callbacks(execute=True):
+        m.setattr("django.core.mail.EmailMessage.send", panne)
+        reponse = agent.post(f"/gestion/devis/{devis_emis.pk}/envoyer")
+    envoi = EnvoiDevis.objects.get(devis=devis_emis)
+    page = agent.get(f"/gestion/devis/{devis_emis.pk}/").content.decode()
+
+    assert reponse.status_code == 302
+    assert (envoi.statut, envoi.tentatives) == (EnvoiDevis.Statut.ECHEC, 1)
+    assert "Envoi en échec : serveur de messagerie injoignable" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        relances_du_jour()
+
+    envoi.refresh_from_db()
+    assert (envoi.statut, envoi.tentatives) == (EnvoiDevis.Statut.ENVOYE, 2)
+    assert len(mailoutbox) == 1
 
 
 def test_sending_needs_a_contact_address(devis_emis, alice_agent, mailoutbox):

@@ -654,14 +654,19 @@ def test_duplicating_lands_on_the_new_draft(agent, devis_emis):
     assert reponse["Location"] in {f"/gestion/devis/{d.pk}/" for d in nouveau}
 
 
-def test_sending_by_email_logs_the_send(agent, devis_emis):
-    reponse = agent.post(f"/gestion/devis/{devis_emis.pk}/envoyer")
+def test_sending_by_email_logs_the_send(
+    agent, devis_emis, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        reponse = agent.post(f"/gestion/devis/{devis_emis.pk}/envoyer")
     assert reponse.status_code == 302
     assert len(mail.outbox) == 1
     assert mail.outbox[0].attachments
     envoi = EnvoiDevis.objects.get(devis=devis_emis)
+    assert envoi.statut == EnvoiDevis.Statut.ENVOYE
     assert textes_messages(reponse) == [
-        f"Devis envoyé par courriel à {envoi.destinataires}."
+        f"L'envoi du devis par courriel à {envoi.destinataires} est lancé : "
+        "suivez-le dans « Envois par courriel »."
     ]
     html = agent.get(f"/gestion/devis/{devis_emis.pk}/").content.decode()
     assert envoi.destinataires in html
