@@ -72,6 +72,7 @@ class Devis(models.Model):
         REFUSE = "refuse", "Refusé"
         EXPIRE = "expire", "Expiré"
         ANNULE = "annule", "Annulé"
+        REMPLACE = "remplace", "Remplacé"
 
     # Colonnes figées à l'émission : ni le modèle ni la base ne les laissent
     # changer une fois le devis sorti du brouillon.
@@ -97,6 +98,7 @@ class Devis(models.Model):
         "total_premiere_annee",
         "pdf",
         "pdf_sha256",
+        "remplace_id",
     )
 
     demande = models.ForeignKey(
@@ -110,6 +112,16 @@ class Devis(models.Model):
     )
     grille = models.ForeignKey(
         "tarifs.GrilleTarifaire", on_delete=models.PROTECT, related_name="+"
+    )
+    # Une révision : le devis émis qu'elle remplace (même émetteur, même
+    # demande) ; l'émettre passe l'ancien à l'état « remplacé ».
+    remplace = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="revisions",
+        verbose_name="remplace le devis",
     )
     statut = models.CharField(
         max_length=10, choices=Statut.choices, default=Statut.BROUILLON
@@ -203,8 +215,17 @@ class Devis(models.Model):
                 fields=["emetteur", "annee", "sequence"],
                 name="devis_sequence_unique_par_emetteur_et_annee",
             ),
+            # Un devis par émetteur et par demande, ses révisions mises à part
+            # (chacune remplace un seul devis).
             models.UniqueConstraint(
-                fields=["demande", "emetteur"], name="devis_un_par_emetteur_et_demande"
+                fields=["demande", "emetteur"],
+                condition=Q(remplace__isnull=True),
+                name="devis_un_par_emetteur_et_demande",
+            ),
+            models.UniqueConstraint(
+                fields=["remplace"],
+                condition=Q(remplace__isnull=False),
+                name="devis_une_revision_par_devis",
             ),
             models.CheckConstraint(
                 condition=Q(statut="brouillon") | Q(numero__isnull=False),

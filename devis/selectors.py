@@ -191,7 +191,7 @@ def autres_devis_emis(devis: Devis) -> list[Devis]:
     return list(
         Devis.objects.filter(demande_id=devis.demande_id)
         .exclude(pk=devis.pk)
-        .exclude(statut=Devis.Statut.BROUILLON)
+        .exclude(statut__in=[Devis.Statut.BROUILLON, Devis.Statut.REMPLACE])
         .select_related("emetteur")
     )
 
@@ -204,10 +204,12 @@ def devis_du_portail_par_demande(collectivite: Collectivite) -> list[dict]:
     demande compte plusieurs devis, tous en attente de réponse (un seul bon
     pour accord pour les deux).
     """
+    # Seule la version en cours d'un devis révisé est montrée (le remplacé
+    # reste lisible à son adresse, depuis le lien « remplace … »).
     devis_liste = (
         Devis.objects.filter(collectivite=collectivite)
-        .exclude(statut=Devis.Statut.BROUILLON)
-        .select_related("emetteur", "demande")
+        .exclude(statut__in=[Devis.Statut.BROUILLON, Devis.Statut.REMPLACE])
+        .select_related("emetteur", "demande", "remplace")
         .order_by("-demande__creee_le", "-demande_id", "pk")
     )
     groupes: dict[int, dict] = {}

@@ -530,10 +530,77 @@ def devis_emettre(*, devis: Devis, par) -> Devis:
         devis.pdf_sha256 = devis_pdf.empreinte(contenu)
         devis.save()
         _evenement(devis, par=par, commentaire=f"Devis {devis.numero} émis.")
+        if devis.remplace_id:
+            _marquer_remplace(devis, par=par)
     except BaseException:
         champ.storage.delete(nom)
         raise
     return devis
+
+
+ETATS_REVISABLES = (Devis.Statut.EMIS, Devis.Statut.REFUSE, Devis.Statut.EXPIRE)
+
+
+def _marquer_remplace(revision: Devis, *, par) -> None:
+    """La révision émise : le devis qu'elle remplace passe à l'état final
+    « remplacé » (il garde son numéro et son PDF)."""
+    ancien = Devis.objects.select_for_update().get(pk=revision.remplace_id)
+    if ancien.statut not in ETATS_REVISABLES:
+        raise ValidationError(
+            f"Le devis {ancien.numero} est « {ancien.get_statut_display().lower()} » "
+            ": il ne peut plus être remplacé."
+        )
+    ancien.statut = Devis.Statut.REMPLACE
+    ancien.save(update_fields=["statut", "modifie_le"])
+    _evenement(ancien, par=par, commentaire=f"Remplacé par le devis {revision.numero}.")
+
+
+@transaction.atomic
+def devis_reviser(*, devis: Devis, par) -> Devis:
+    """Une révision d'un devis émis : un brouillon du même émetteur et de la
+    même demande, rechiffré sur la grille du jour (prix saisis sur devis
+    repris), qui le remplacera à son émission."""
+    devis = _verrouiller(devis)
+    if devis.statut not in ETATS_REVISABLES:
+        raise ValidationError(
+            f"Le devis {devis} est « {devis.get_statut_display().lower()} » : seul "
+            "un devis émis, refusé ou expiré se révise."
+        )
+    deja = devis.revisions.first()
+    if deja is not None:
+        raise ValidationError(
+            f"Le devis {devis.numero} a déjà une révision "
+            f"({deja.numero or f'brouillon n°{deja.pk}'})."
+        )
+    emetteur = devis.emetteur.code
+    prix_manuels = {
+        (emetteur, ligne.code): (ligne.montant, ligne.justification)
+        for ligne in devis.lignes.filter(prix_manuel=True)
+    }
+    grille, chiffrage, justifications, categorie = _chiffrer(
+        collectivite=devis.collectivite,
+        lignes=lignes_de_la_demande(devis.demande),
+        prix_manuels=prix_manuels,
+    )
+    chiffre = chiffrage.pour(emetteur)
+    revision = Devis(
+        demande=devis.demande,
+        emetteur=devis.emetteur,
+        collectivite=devis.collectivite,
+        cree_par=par,
+        remplace=devis,
+    )
+    _remplir(
+        revision,
+        grille=grille,
+        chiffrage=chiffrage,
+        chiffre=chiffre,
+        categorie=categorie,
+    )
+    revision.save()
+    _creer_lignes(revision, chiffre, justifications)
+    _evenement(revision, par=par, commentaire=f"Révision du devis {devis.numero}.")
+    return revision
 
 
 # --- Après l'émission ---

@@ -20,5 +20,6 @@ urlpatterns = [
     path("<int:pk>/accepter", vues.accepter, name="accepter"),
     path("<int:pk>/refuser", vues.refuser, name="refuser"),
     path("<int:pk>/dupliquer", vues.dupliquer, name="dupliquer"),
+    path("<int:pk>/reviser", vues.reviser, name="reviser"),
     path("<int:pk>/envoyer", vues.envoyer, name="envoyer"),
 ]

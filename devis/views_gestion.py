@@ -387,6 +387,26 @@ def refuser(request, pk: int):
 
 @agent_requis
 @require_POST
+def reviser(request, pk: int):
+    """Un brouillon qui remplacera ce devis émis à son émission ; on y arrive."""
+    devis = get_object_or_404(Devis, pk=pk)
+    revisions: list[Devis] = []
+
+    def appel():
+        revisions.append(services.devis_reviser(devis=devis, par=request.user))
+
+    if _executer(
+        request,
+        appel,
+        f"Révision du devis {devis} : brouillon rechiffré, qui le remplacera à son "
+        "émission.",
+    ):
+        return redirect("devis:detail", pk=revisions[0].pk)
+    return redirect("devis:detail", pk=pk)
+
+
+@agent_requis
+@require_POST
 def dupliquer(request, pk: int):
     """Nouveau brouillon chiffré sur la grille en vigueur aujourd'hui ; on
     arrive sur le nouveau brouillon."""

@@ -109,6 +109,7 @@ for _action in (
     "refuser",
     "dupliquer",
     "envoyer",
+    "reviser",
 ):
     ATTENDU[f"devis:{_action}"] = (
         {"pk": "devis_A"},
