@@ -24,60 +24,15 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 RACINE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(RACINE))
+
+from bench.base_jetable import preparer_environnement  # noqa: E402
+
 PYTHON = sys.executable
-
-
-def preparer_environnement() -> dict[str, str]:
-    env = dict(os.environ)
-    url = env.get("DATABASE_URL")
-    if url and url.startswith("postgres"):
-        base = url.rsplit("/", 1)[1]
-        subprocess.run(
-            [
-                "psql",
-                "-q",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-c",
-                f"DROP DATABASE IF EXISTS {base}",
-                "-c",
-                f"CREATE DATABASE {base}",
-            ],
-            check=True,
-        )
-    else:
-        dossier = tempfile.mkdtemp(prefix="cdg62-bench-")
-        url = f"sqlite:///{dossier}/bench.sqlite3"
-    env.update(
-        DATABASE_URL=url,
-        DEBUG="0",
-        SECRET_KEY="banc-d-essai-" + "x" * 50,
-        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        DJANGO_SETTINGS_MODULE="bench.reglages",
-        AXES_ENABLED="0",
-        CONN_MAX_AGE="60",
-        PRIVATE_STORAGE_ROOT=tempfile.mkdtemp(prefix="cdg62-bench-prive-"),
-        MEDIA_ROOT=tempfile.mkdtemp(prefix="cdg62-bench-media-"),
-        PYTHONPATH=str(RACINE),
-    )
-    for commande in (
-        ["migrate", "-v", "0"],
-        ["charger_grille"],
-        ["generer_volumetrie"],
-    ):
-        subprocess.run(
-            [PYTHON, "manage.py", *commande], cwd=RACINE, env=env, check=True
-        )
-    return env
 
 
 def centile(valeurs: list[float], p: float) -> float:
@@ -275,7 +230,7 @@ def mesurer_debit(env: dict[str, str], cookie: str) -> str:
 
 def main() -> None:
     debut = time.perf_counter()
-    env = preparer_environnement()
+    env = preparer_environnement([["charger_grille"], ["generer_volumetrie"]])
     print(
         f"Données prêtes en {time.perf_counter() - debut:.0f} s ({env['DATABASE_URL']})"
     )

@@ -20,48 +20,17 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
 RACINE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(RACINE))
+
+from bench.base_jetable import preparer_environnement  # noqa: E402
+
 PYTHON = sys.executable
-
-
-def preparer_environnement() -> dict[str, str]:
-    env = dict(os.environ)
-    url = env.get("DATABASE_URL")
-    if url and url.startswith("postgres"):
-        base = url.rsplit("/", 1)[1]
-        subprocess.run(
-            ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres",
-             "-c", f"DROP DATABASE IF EXISTS {base}", "-c", f"CREATE DATABASE {base}"],
-            check=True,
-        )  # fmt: skip
-    else:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='cdg62-bench-')}/bench.sqlite3"
-    env.update(
-        DATABASE_URL=url,
-        DEBUG="0",
-        SECRET_KEY="banc-d-essai-" + "x" * 50,
-        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        DJANGO_SETTINGS_MODULE="bench.reglages",
-        PRIVATE_STORAGE_ROOT=tempfile.mkdtemp(prefix="cdg62-bench-prive-"),
-        MEDIA_ROOT=tempfile.mkdtemp(prefix="cdg62-bench-media-"),
-        PYTHONPATH=str(RACINE),
-    )
-    for commande in (
-        ["migrate", "-v", "0"],
-        ["charger_grille"],
-        ["charger_referentiel"],
-    ):
-        subprocess.run(
-            [PYTHON, "manage.py", *commande], cwd=RACINE, env=env, check=True
-        )
-    return env
 
 
 def peupler() -> int:
@@ -177,7 +146,7 @@ def main():
         "--emises", type=int, default=None, help="communes de la campagne émise"
     )
     args = parser.parse_args()
-    env = preparer_environnement()
+    env = preparer_environnement([["charger_grille"], ["charger_referentiel"]])
     os.environ.update(env)
     sys.path.insert(0, str(RACINE))
     import django
