@@ -91,7 +91,7 @@ def envoyer(relance_id: int) -> Relance:
     une fois partie, à l'historique du devis."""
     with transaction.atomic():
         relance = (
-            Relance.objects.select_for_update()
+            Relance.objects.select_for_update(of=("self",))
             .select_related("devis__collectivite", "devis__emetteur")
             .get(pk=relance_id)
         )

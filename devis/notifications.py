@@ -176,7 +176,7 @@ def envoyer_devis(envoi_id: int) -> str:
 
     with transaction.atomic():
         envoi = (
-            EnvoiDevis.objects.select_for_update()
+            EnvoiDevis.objects.select_for_update(of=("self",))
             .select_related("devis__collectivite", "devis__emetteur", "envoye_par")
             .get(pk=envoi_id)
         )
