@@ -94,24 +94,33 @@ def _retour(abonnement: Abonnement):
     return redirect("gestion:collectivite", pk=abonnement.collectivite_id)
 
 
+def _formulaire_puis_service(request, form, service, succes) -> None:
+    """Valide ``form``, puis appelle ``service(**form.cleaned_data)`` ; chaque
+    refus devient un message en français, rien n'est écrit. ``succes`` : le
+    message, ou une fonction du résultat du service qui le donne."""
+    if not form.is_valid():
+        messages.error(request, _erreurs(form))
+        return
+    try:
+        resultat = service(**form.cleaned_data)
+    except ValidationError as erreur:
+        messages.error(request, " ".join(erreur.messages))
+        return
+    messages.success(request, succes(resultat) if callable(succes) else succes)
+
+
 @agent_requis
 @require_POST
 def abonnement_debut(request, pk: int):
     abonnement = get_object_or_404(Abonnement, pk=pk)
-    form = DebutForm(request.POST)
-    if not form.is_valid():
-        messages.error(
-            request, " ".join(e for liste in form.errors.values() for e in liste)
-        )
-        return _retour(abonnement)
-    try:
-        services.abonnement_fixer_debut(
-            abonnement=abonnement, debut=form.cleaned_data["debut"], par=request.user
-        )
-    except ValidationError as erreur:
-        messages.error(request, " ".join(erreur.messages))
-    else:
-        messages.success(request, f"Début du service de « {abonnement.libelle} » fixé.")
+    _formulaire_puis_service(
+        request,
+        DebutForm(request.POST),
+        lambda debut: services.abonnement_fixer_debut(
+            abonnement=abonnement, debut=debut, par=request.user
+        ),
+        f"Début du service de « {abonnement.libelle} » fixé.",
+    )
     return _retour(abonnement)
 
 
@@ -119,23 +128,14 @@ def abonnement_debut(request, pk: int):
 @require_POST
 def abonnement_resilier(request, pk: int):
     abonnement = get_object_or_404(Abonnement, pk=pk)
-    form = ResiliationAbonnementForm(request.POST)
-    if not form.is_valid():
-        messages.error(
-            request, " ".join(e for liste in form.errors.values() for e in liste)
-        )
-        return _retour(abonnement)
-    try:
-        services.abonnement_resilier(
-            abonnement=abonnement,
-            fin=form.cleaned_data["fin"],
-            motif=form.cleaned_data["motif"],
-            par=request.user,
-        )
-    except ValidationError as erreur:
-        messages.error(request, " ".join(erreur.messages))
-    else:
-        messages.success(request, f"L'abonnement « {abonnement.libelle} » est résilié.")
+    _formulaire_puis_service(
+        request,
+        ResiliationAbonnementForm(request.POST),
+        lambda **champs: services.abonnement_resilier(
+            abonnement=abonnement, **champs, par=request.user
+        ),
+        f"L'abonnement « {abonnement.libelle} » est résilié.",
+    )
     return _retour(abonnement)
 
 
@@ -143,16 +143,12 @@ def abonnement_resilier(request, pk: int):
 @require_POST
 def cle_remettre(request, pk: int):
     cle = get_object_or_404(CleSignature, pk=pk)
-    form = RemiseCleForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _erreurs(form))
-    else:
-        try:
-            cles.cle_remettre(cle=cle, **form.cleaned_data, par=request.user)
-        except ValidationError as erreur:
-            messages.error(request, " ".join(erreur.messages))
-        else:
-            messages.success(request, "La remise de la clé est enregistrée.")
+    _formulaire_puis_service(
+        request,
+        RemiseCleForm(request.POST),
+        lambda **champs: cles.cle_remettre(cle=cle, **champs, par=request.user),
+        "La remise de la clé est enregistrée.",
+    )
     return redirect("gestion:collectivite", pk=cle.collectivite_id)
 
 
@@ -173,16 +169,15 @@ def cle_preparer_renouvellement(request, pk: int):
 @require_POST
 def nouveau_signataire(request, pk: int):
     collectivite = get_object_or_404(Collectivite, pk=pk)
-    form = NouveauSignataireForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _erreurs(form))
-    else:
-        nombre = cles.nouveau_signataire(
-            collectivite=collectivite, nom=form.cleaned_data["nom"], par=request.user
-        )
-        messages.success(
-            request,
+    _formulaire_puis_service(
+        request,
+        NouveauSignataireForm(request.POST),
+        lambda nom: cles.nouveau_signataire(
+            collectivite=collectivite, nom=nom, par=request.user
+        ),
+        lambda nombre: (
             f"Nouveau signataire enregistré : {nombre} clé(s) signalée(s) "
-            "« titulaire parti ».",
-        )
+            "« titulaire parti »."
+        ),
+    )
     return redirect("gestion:collectivite", pk=pk)
