@@ -223,8 +223,9 @@ class ParametresRelances(models.Model):
 
     @classmethod
     def actuels(cls) -> ParametresRelances:
-        parametres, _ = cls.objects.get_or_create(pk=1)
-        return parametres
+        """La ligne de l'administration, ou les valeurs par défaut tant qu'elle
+        n'existe pas (une page lue n'écrit rien)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
 
 class Relance(models.Model):

@@ -116,3 +116,8 @@ def test_the_daily_command_queues_the_reminders(devis_emis, monkeypatch):
 
     assert "1 relance(s) mise(s) en file d'envoi." in sortie.getvalue()
     assert Relance.objects.get().devis == devis_emis
+
+
+def test_reading_the_delays_writes_nothing(db):
+    assert ParametresRelances.actuels().devis_jours_avant_fin == 15
+    assert not ParametresRelances.objects.exists()

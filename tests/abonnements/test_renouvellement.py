@@ -301,3 +301,16 @@ def test_a_campaign_left_running_by_a_stopped_worker_is_resumed_from_the_page(
         f"/gestion/abonnements/renouvellements/{arretee.pk}/reprendre", follow=True
     )
     assert "Cette campagne est terminée : rien à reprendre." in refus.content.decode()
+
+
+def test_the_command_refuses_a_date_without_a_grid_in_french(
+    alice_agent, grille_2024_14
+):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(
+        CommandError, match="Aucune grille publiée n'est en vigueur le 01/01/2001"
+    ):
+        call_command("renouveler", "--annee", "2001", "--par", alice_agent.email)
+
+    assert not Renouvellement.objects.exists()

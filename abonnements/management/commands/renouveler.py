@@ -20,6 +20,7 @@ from abonnements import services
 from abonnements.models import Renouvellement
 from comptes.models import Utilisateur
 from conventions.templatetags.format_fr import euros
+from tarifs.selectors import grille_en_vigueur
 
 
 def _date(valeur: str) -> datetime.date:
@@ -54,12 +55,14 @@ class Command(BaseCommand):
         if simulation:
             return self._simuler(annee, jour)
         agent = self._agent(par)
-        try:
-            campagne = Renouvellement.objects.create(
-                annee=annee, date_renouvellement=jour, emettre=emettre, lance_par=agent
+        if grille_en_vigueur(jour) is None:
+            raise CommandError(
+                f"Aucune grille publiée n'est en vigueur le {jour:%d/%m/%Y} : "
+                "publiez-en une avant de lancer le renouvellement."
             )
-        except ValidationError as erreur:
-            raise CommandError(" ".join(erreur.messages)) from None
+        campagne = Renouvellement.objects.create(
+            annee=annee, date_renouvellement=jour, emettre=emettre, lance_par=agent
+        )
         campagne = services.renouvellement_executer(campagne.pk)
         self.stdout.write(
             f"Renouvellement {annee} : {campagne.compte('cree')} créé(s), "
