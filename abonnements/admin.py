@@ -74,9 +74,15 @@ class ParametresRelancesAdmin(admin.ModelAdmin):
 
 @admin.register(Relance)
 class RelanceAdmin(LectureSeuleMixin, admin.ModelAdmin):
-    list_display = ("devis", "motif", "statut", "tentatives", "envoyee_le")
+    list_display = ("__str__", "motif", "statut", "tentatives", "envoyee_le")
     list_filter = ("statut", "motif")
-    search_fields = ("devis__numero", "destinataires")
+    search_fields = (
+        "devis__numero",
+        "convention__collectivite__nom",
+        "cle__collectivite__nom",
+        "destinataires",
+    )
+    list_select_related = ("devis", "convention__collectivite", "cle__collectivite")
 
 
 @admin.register(CleSignature)

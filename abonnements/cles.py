@@ -10,7 +10,6 @@ d'un autre titulaire."""
 from __future__ import annotations
 
 import datetime
-import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,21 +19,17 @@ from django.utils import timezone
 from abonnements.models import CleSignature, ParametresRelances
 from devis import services as devis_services
 from devis.models import Devis
-from tarifs.calcul import LigneDemandee
-
-CODE_CLE = re.compile(r"^cle-(?P<annees>[123])ans?-(?P<mode>cdg|transporteur)$")
+from tarifs.calcul import LigneDemandee, cle_du_code
 
 
-def cles_enregistrer(devis: Devis) -> None:
-    """À l'acceptation : une clé « à remettre » par certificat accepté. Le
+def cles_enregistrer(devis: Devis, titulaire: tuple[str, str] | None = None) -> None:
+    """À l'acceptation : une clé « à remettre » par certificat accepté, avec
+    son titulaire (nom, fonction) s'il a été indiqué au bon pour accord. Le
     certificat est facturé par La Fibre ; la ligne du CDG (remise) ne compte
     pas une seconde fois."""
-    if devis.emetteur.code != "fibre":
-        return
-    for ligne in devis.lignes.all():
-        correspondance = CODE_CLE.match(ligne.code)
-        if correspondance is None:
-            continue
+    nom, fonction = titulaire or ("", "")
+    for ligne in devis.lignes_de_cles():
+        validite, mode = cle_du_code(ligne.code)
         for rang in range(1, ligne.quantite + 1):
             CleSignature.objects.create(
                 collectivite_id=devis.collectivite_id,
@@ -42,8 +37,10 @@ def cles_enregistrer(devis: Devis) -> None:
                 ligne=ligne,
                 rang=rang,
                 code=ligne.code,
-                mode_remise=correspondance["mode"],
-                validite_annees=int(correspondance["annees"]),
+                mode_remise=mode,
+                validite_annees=validite,
+                titulaire_nom=nom,
+                titulaire_fonction=fonction,
             )
 
 

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from conventions.models import Collectivite, Organisme
+from conventions.models import Collectivite, Convention, Organisme
 from devis.models import DemandeDevis, Devis, LigneDevis
 
 
@@ -211,7 +211,11 @@ class ParametresRelances(models.Model):
         "envois tentés au plus pour une relance", default=5
     )
     cles_jours_avant_expiration = models.PositiveSmallIntegerField(
-        "clés de signature signalées (jours avant l'expiration)", default=60
+        "clés de signature signalées et relancées (jours avant l'expiration)",
+        default=60,
+    )
+    conventions_jours_avant_fin = models.PositiveSmallIntegerField(
+        "conventions signalées aux agents (jours avant la date de fin)", default=60
     )
 
     class Meta:
@@ -229,18 +233,38 @@ class ParametresRelances(models.Model):
 
 
 class Relance(models.Model):
-    """Une relance envoyée une fois (ou à renvoyer tant que l'envoi échoue)."""
+    """Une relance envoyée une fois (ou à renvoyer tant que l'envoi échoue),
+    sur un devis, une convention ou une clé de signature selon son motif."""
 
     class Motif(models.TextChoices):
         DEVIS_FIN_VALIDITE = "devis_fin", "Devis sans réponse avant la fin de validité"
+        CONVENTION_FIN = "convention_fin", "Convention arrivant à sa date de fin"
+        CLE_EXPIRATION = "cle_expire", "Clé de signature arrivant à expiration"
 
     class Statut(models.TextChoices):
         A_ENVOYER = "a_envoyer", "À envoyer"
         ENVOYEE = "envoyee", "Envoyée"
         ECHEC = "echec", "Envoi en échec"
 
-    devis = models.ForeignKey(Devis, on_delete=models.PROTECT, related_name="relances")
-    motif = models.CharField(max_length=12, choices=Motif.choices)
+    devis = models.ForeignKey(
+        Devis, on_delete=models.PROTECT, related_name="relances", null=True, blank=True
+    )
+    convention = models.ForeignKey(
+        Convention,
+        on_delete=models.PROTECT,
+        related_name="relances",
+        null=True,
+        blank=True,
+    )
+    cle = models.ForeignKey(
+        "CleSignature",
+        on_delete=models.PROTECT,
+        related_name="relances",
+        null=True,
+        blank=True,
+        verbose_name="clé de signature",
+    )
+    motif = models.CharField(max_length=15, choices=Motif.choices)
     statut = models.CharField(
         max_length=10, choices=Statut.choices, default=Statut.A_ENVOYER
     )
@@ -257,11 +281,45 @@ class Relance(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["devis", "motif"], name="une_relance_par_devis_et_motif"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["convention", "motif"],
+                name="une_relance_par_convention_et_motif",
+            ),
+            models.UniqueConstraint(
+                fields=["cle", "motif"], name="une_relance_par_cle_et_motif"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        motif="devis_fin",
+                        devis__isnull=False,
+                        convention__isnull=True,
+                        cle__isnull=True,
+                    )
+                    | Q(
+                        motif="convention_fin",
+                        devis__isnull=True,
+                        convention__isnull=False,
+                        cle__isnull=True,
+                    )
+                    | Q(
+                        motif="cle_expire",
+                        devis__isnull=True,
+                        convention__isnull=True,
+                        cle__isnull=False,
+                    )
+                ),
+                name="relance_un_objet_selon_son_motif",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_motif_display()} — {self.devis}"
+        return f"{self.get_motif_display()} — {self.objet}"
+
+    @property
+    def objet(self):
+        return self.devis or self.convention or self.cle
 
 
 class CleSignature(models.Model):

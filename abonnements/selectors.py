@@ -74,9 +74,9 @@ def inventaire_de(collectivite) -> Inventaire:
         resilies=resilies,
         livres=livres,
         cles=list(
-            CleSignature.objects.filter(collectivite=collectivite).order_by(
-                "statut", "expire_le", "id"
-            )
+            CleSignature.objects.filter(collectivite=collectivite)
+            .prefetch_related("relances")
+            .order_by("statut", "expire_le", "id")
         ),
     )
 

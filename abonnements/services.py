@@ -46,7 +46,9 @@ journal = logging.getLogger(__name__)
 # --- Inventaire ---------------------------------------------------------------
 
 
-def inventaire_enregistrer(sender=None, *, devis: Devis, **kwargs) -> None:
+def inventaire_enregistrer(
+    sender=None, *, devis: Devis, titulaire_cle: tuple[str, str] | None = None, **kwargs
+) -> None:
     """Les lignes d'un devis accepté entrent dans l'inventaire de sa
     collectivité (appelé dans la transaction de l'acceptation : une erreur ici
     annule l'acceptation)."""
@@ -73,7 +75,7 @@ def inventaire_enregistrer(sender=None, *, devis: Devis, **kwargs) -> None:
             ElementLivre.objects.create(
                 **commun, montant=ligne.montant, accepte_le=jour
             )
-    cles.cles_enregistrer(devis)
+    cles.cles_enregistrer(devis, titulaire=titulaire_cle)
 
 
 @transaction.atomic

@@ -90,7 +90,8 @@ def page_collectivite(request, adhesion: Adhesion, *, formulaires=None):
         if groupe["accord_commun"]:
             demande_id = groupe["demande"].pk
             groupe["form"] = (formulaires or {}).get(demande_id) or AccordPortailForm(
-                prefix=f"demande-{demande_id}"
+                prefix=f"demande-{demande_id}",
+                avec_cle=any(d.lignes_de_cles() for d in groupe["devis"]),
             )
     return render(
         request,

@@ -480,6 +480,55 @@ class AcceptationForm(forms.Form):
             "max_length": "La qualité ne dépasse pas %(limit_value)d caractères.",
         },
     )
+    # Seulement pour un devis qui comporte des clés de signature (avec_cle).
+    titulaire_cle_nom = forms.CharField(
+        label="Titulaire de la clé de signature",
+        required=False,
+        max_length=200,
+        validators=[valider_ligne],
+        help_text="Facultatif : à défaut, le CDG le demandera à la remise de la clé.",
+        error_messages={
+            "max_length": "Le nom ne dépasse pas %(limit_value)d caractères."
+        },
+    )
+    titulaire_cle_fonction = forms.CharField(
+        label="Fonction du titulaire de la clé",
+        required=False,
+        max_length=200,
+        validators=[valider_ligne],
+        help_text="Par exemple : Maire, secrétaire de mairie.",
+        error_messages={
+            "max_length": "La fonction ne dépasse pas %(limit_value)d caractères."
+        },
+    )
+
+    def __init__(self, *args, avec_cle: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not avec_cle:
+            del self.fields["titulaire_cle_nom"]
+            del self.fields["titulaire_cle_fonction"]
+
+    def clean(self):
+        donnees = super().clean()
+        if "titulaire_cle_nom" not in self.fields:
+            return donnees
+        nom = donnees.get("titulaire_cle_nom", "")
+        fonction = donnees.get("titulaire_cle_fonction", "")
+        if nom and not fonction:
+            self.add_error(
+                "titulaire_cle_fonction", "Indiquez la fonction du titulaire de la clé."
+            )
+        if fonction and not nom:
+            self.add_error(
+                "titulaire_cle_nom", "Indiquez le nom du titulaire de la clé."
+            )
+        return donnees
+
+    @property
+    def titulaire_cle(self) -> tuple[str, str] | None:
+        nom = self.cleaned_data.get("titulaire_cle_nom", "")
+        fonction = self.cleaned_data.get("titulaire_cle_fonction", "")
+        return (nom, fonction) if nom and fonction else None
 
 
 # --- Portail des collectivités ---------------------------------------------

@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from conventions.models import Collectivite, Organisme, stockage_prive
+from tarifs.calcul import cle_du_code
+from tarifs.enums import Emetteur
 
 
 class DevisVerrouille(Exception):
@@ -278,6 +280,13 @@ class Devis(models.Model):
         if Devis.objects.filter(pk=self.pk).exclude(statut="brouillon").exists():
             raise DevisVerrouille("Un devis émis ne se supprime pas : annulez-le.")
         return super().delete(*args, **kwargs)
+
+    def lignes_de_cles(self) -> list:
+        """Les lignes de clés de signature de ce devis qui font des certificats
+        (celles de La Fibre, qui les facture)."""
+        if self.emetteur.code != Emetteur.FIBRE:
+            return []
+        return [ligne for ligne in self.lignes.all() if cle_du_code(ligne.code)]
 
     @property
     def est_brouillon(self) -> bool:

@@ -225,6 +225,16 @@ def devis_du_portail_par_demande(collectivite: Collectivite) -> list[dict]:
     return list(groupes.values())
 
 
+def demande_avec_cles(demande: DemandeDevis) -> bool:
+    """Vrai si un devis émis de la demande comporte des clés de signature."""
+    return any(
+        devis.lignes_de_cles()
+        for devis in demande.devis.filter(statut=Devis.Statut.EMIS)
+        .select_related("emetteur")
+        .prefetch_related("lignes")
+    )
+
+
 def demandes_en_attente_du_portail(collectivite: Collectivite, grille) -> list[dict]:
     """Les demandes envoyées par la collectivité, pas encore chiffrées, avec
     le libellé de chaque prestation demandée (``grille`` : l'instantané en

@@ -666,6 +666,7 @@ def _accepter(
     par,
     canal: str,
     ip: str | None,
+    titulaire_cle: tuple[str, str] | None = None,
 ) -> Devis:
     _verifier_non_expire(devis)
     if devis.statut != Devis.Statut.EMIS:
@@ -679,6 +680,7 @@ def _accepter(
         erreurs.append("Le nom du signataire est obligatoire.")
     if not (signataire_qualite or "").strip():
         erreurs.append("La qualité du signataire est obligatoire.")
+    titulaire_cle = _titulaire_cle(titulaire_cle, erreurs)
     if erreurs:
         raise ValidationError(erreurs)
     devis.statut = Devis.Statut.ACCEPTE
@@ -709,8 +711,24 @@ def _accepter(
         ),
     )
     # L'inventaire (abonnements) s'écrit dans cette transaction-ci.
-    devis_accepte.send(sender=Devis, devis=devis)
+    devis_accepte.send(
+        sender=Devis,
+        devis=devis,
+        titulaire_cle=titulaire_cle if devis.lignes_de_cles() else None,
+    )
     return devis
+
+
+def _titulaire_cle(titulaire, erreurs: list[str]) -> tuple[str, str] | None:
+    """Le titulaire des clés de signature (nom, fonction) indiqué au bon pour
+    accord : facultatif (l'agent le saisit sinon à la remise), mais complet."""
+    nom, fonction = (valeur.strip() for valeur in (titulaire or ("", "")))
+    if bool(nom) != bool(fonction):
+        erreurs.append(
+            "Indiquez le nom et la fonction du titulaire de la clé de signature, "
+            "ou laissez les deux vides."
+        )
+    return (nom, fonction) if nom and fonction else None
 
 
 @transaction.atomic
@@ -722,10 +740,12 @@ def devis_accepter(
     par,
     canal: str,
     ip: str | None = None,
+    titulaire_cle: tuple[str, str] | None = None,
 ) -> Devis:
     """Enregistre l'acceptation d'un devis émis et encore valable (qui, quand,
-    nom et qualité du signataire, canal, adresse IP). Une acceptation donnée
-    sur le portail est signalée aux agents du CDG, après validation."""
+    nom et qualité du signataire, canal, adresse IP ; titulaire des clés de
+    signature s'il y en a). Une acceptation donnée sur le portail est signalée
+    aux agents du CDG, après validation."""
     devis = _accepter(
         _verrouiller(devis),
         signataire_nom=signataire_nom,
@@ -733,6 +753,7 @@ def devis_accepter(
         par=par,
         canal=canal,
         ip=ip,
+        titulaire_cle=titulaire_cle,
     )
     _signaler_au_cdg(canal, "acceptation", [devis])
     return devis
@@ -747,6 +768,7 @@ def devis_accepter_demande(
     par,
     canal: str,
     ip: str | None = None,
+    titulaire_cle: tuple[str, str] | None = None,
 ) -> list[Devis]:
     """Accepte d'un coup tous les devis émis d'une demande — tous ou aucun."""
     a_accepter = list(
@@ -765,6 +787,7 @@ def devis_accepter_demande(
             par=par,
             canal=canal,
             ip=ip,
+            titulaire_cle=titulaire_cle,
         )
         for devis in a_accepter
     ]

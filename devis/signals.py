@@ -7,5 +7,7 @@ ou annulé avec elle.
 
 from django.dispatch import Signal
 
-# Arguments : devis (Devis accepté, lignes comprises).
+# Arguments : devis (Devis accepté, lignes comprises) ; titulaire_cle, le
+# titulaire (nom, fonction) des clés de signature indiqué au bon pour accord,
+# ou None.
 devis_accepte = Signal()

@@ -224,7 +224,7 @@ def _contexte_detail(devis: Devis, **formulaires) -> dict:
         "lignes": list(devis.lignes.all()),
         "autres_devis": [d for d in devis.demande.devis.all() if d.pk != devis.pk],
         "annulation_form": AnnulationForm(),
-        "acceptation_form": AcceptationForm(),
+        "acceptation_form": AcceptationForm(avec_cle=bool(devis.lignes_de_cles())),
         "refus_form": RefusForm(),
         "manques": (
             manques_emetteur(devis.emetteur) + manques_destinataire(devis.collectivite)
@@ -348,7 +348,7 @@ def annuler(request, pk: int):
 def accepter(request, pk: int):
     """Acceptation papier, saisie par un agent (nom et qualité du signataire)."""
     devis = get_object_or_404(Devis, pk=pk)
-    form = AcceptationForm(request.POST)
+    form = AcceptationForm(request.POST, avec_cle=bool(devis.lignes_de_cles()))
     if not form.is_valid():
         return _detail_avec_erreurs(request, pk, acceptation_form=form)
     _executer(
@@ -359,6 +359,7 @@ def accepter(request, pk: int):
             signataire_qualite=form.cleaned_data["signataire_qualite"],
             par=request.user,
             canal="papier",
+            titulaire_cle=form.titulaire_cle,
         ),
         "L'acceptation du devis a été enregistrée.",
     )

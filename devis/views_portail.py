@@ -59,7 +59,8 @@ def _page_devis(
             "autres_devis": selectors.autres_devis_emis(devis),
             "peut_signer": est_signataire(adhesion),
             "acceptable": devis.attend_reponse,
-            "form_accord": form_accord or AccordPortailForm(),
+            "form_accord": form_accord
+            or AccordPortailForm(avec_cle=bool(devis.lignes_de_cles())),
             "form_refus": form_refus or RefusPortailForm(),
         },
     )
@@ -91,7 +92,7 @@ def devis_accepter(request, cid: int, pk: int):
     adhesion = adhesion_ou_404(request.user, cid)
     devis = selectors.devis_du_portail_ou_404(adhesion.collectivite, pk)
     signataire_requis(adhesion)
-    form = AccordPortailForm(request.POST)
+    form = AccordPortailForm(request.POST, avec_cle=bool(devis.lignes_de_cles()))
     if form.is_valid():
         try:
             devis = services.devis_accepter(
@@ -101,6 +102,7 @@ def devis_accepter(request, cid: int, pk: int):
                 par=request.user,
                 canal=CANAL,
                 ip=_ip(request),
+                titulaire_cle=form.titulaire_cle,
             )
         except ValidationError as erreur:
             _signaler(request, erreur)
@@ -154,7 +156,11 @@ def demande_accepter(request, cid: int, pk: int):
     adhesion = adhesion_ou_404(request.user, cid)
     demande = get_object_or_404(DemandeDevis, pk=pk, collectivite=adhesion.collectivite)
     signataire_requis(adhesion)
-    form = AccordPortailForm(request.POST, prefix=f"demande-{demande.pk}")
+    form = AccordPortailForm(
+        request.POST,
+        prefix=f"demande-{demande.pk}",
+        avec_cle=selectors.demande_avec_cles(demande),
+    )
     if form.is_valid():
         try:
             acceptes = services.devis_accepter_demande(
@@ -164,6 +170,7 @@ def demande_accepter(request, cid: int, pk: int):
                 par=request.user,
                 canal=CANAL,
                 ip=_ip(request),
+                titulaire_cle=form.titulaire_cle,
             )
         except ValidationError as erreur:
             _signaler(request, erreur)

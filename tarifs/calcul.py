@@ -10,6 +10,7 @@ l'API ``/api/chiffrage`` et les formulaires de devis l'appellent tous deux.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -24,6 +25,20 @@ MODE_INCLUS = "inclus"
 MODE_SUR_DEVIS = "sur_devis"
 
 QUANTITE_MAX = 99_999
+
+# Les clés de signature (domaine §8) : « cle-<1an|2ans|3ans>-<cdg|transporteur> »,
+# un certificat par unité, facturé par La Fibre (la ligne du CDG est la remise).
+CODE_CLE = re.compile(r"^cle-(?P<annees>[123])ans?-(?P<mode>cdg|transporteur)$")
+
+
+def cle_du_code(code: str) -> tuple[int, str] | None:
+    """(validité en années, mode de remise) d'un code de clé, sinon ``None``."""
+    correspondance = CODE_CLE.match(code)
+    if correspondance is None:
+        return None
+    return int(correspondance["annees"]), correspondance["mode"]
+
+
 CENTIME = Decimal("0.01")
 ZERO = Decimal("0.00")
 

@@ -134,3 +134,93 @@ def test_a_new_signatory_flags_the_previous_holders_keys(
     assert statuts == {"Jeanne Dupont": "parti", "Paul Martin": "active"}
     assert "1 clé(s) signalée(s) « titulaire parti »" in reponse.content.decode()
     assert "Jeanne Dupont" in agent.get("/gestion/").content.decode()
+
+
+# --- Le titulaire demandé au bon pour accord ------------------------------------
+
+ACCORD = {
+    "acceptation-signataire_nom": "Jeanne Dupont",
+    "acceptation-signataire_qualite": "Maire",
+    "acceptation-engagement": "on",
+}
+
+
+def test_the_portal_agreement_asks_for_the_key_holder_and_records_it(
+    client, monde_portail
+):
+    client.force_login(monde_portail.sophie)
+    url = f"/portail/{monde_portail.ruitz.pk}/devis/{monde_portail.fibre.pk}/"
+    page = client.get(url).content.decode()
+    assert "Titulaire de la clé de signature" in page
+
+    reponse = client.post(
+        url + "accepter",
+        {
+            **ACCORD,
+            "acceptation-titulaire_cle_nom": "Jeanne Dupont",
+            "acceptation-titulaire_cle_fonction": "Maire",
+        },
+    )
+
+    assert reponse.status_code == 302
+    (cle,) = CleSignature.objects.filter(collectivite=monde_portail.ruitz)
+    assert (cle.titulaire_nom, cle.titulaire_fonction, cle.statut) == (
+        "Jeanne Dupont",
+        "Maire",
+        CleSignature.Statut.A_REMETTRE,
+    )
+    # À la remise, l'agent retrouve le titulaire déjà saisi.
+    client.force_login(monde_portail.alice)
+    fiche = client.get(f"/gestion/collectivites/{monde_portail.ruitz.pk}/")
+    assert 'value="Jeanne Dupont"' in fiche.content.decode()
+
+
+def test_a_half_filled_key_holder_is_refused_in_french_and_nothing_is_accepted(
+    client, monde_portail
+):
+    client.force_login(monde_portail.sophie)
+    url = f"/portail/{monde_portail.ruitz.pk}/devis/{monde_portail.fibre.pk}/"
+
+    reponse = client.post(
+        url + "accepter", {**ACCORD, "acceptation-titulaire_cle_nom": "Jeanne Dupont"}
+    )
+
+    assert reponse.status_code == 200
+    assert "Indiquez la fonction du titulaire de la clé." in reponse.content.decode()
+    monde_portail.fibre.refresh_from_db()
+    assert monde_portail.fibre.statut == Devis.Statut.EMIS
+    assert not CleSignature.objects.exists()
+
+
+def test_a_devis_without_keys_does_not_ask_for_a_holder(monde_portail, agent):
+    (sans_cle,) = devis_services.devis_creer_brouillons(
+        collectivite=monde_portail.ruitz,
+        lignes=[LigneDemandee("nom-de-domaine", 1)],
+        par=monde_portail.alice,
+    )
+    sans_cle = devis_services.devis_emettre(devis=sans_cle, par=monde_portail.alice)
+
+    page = agent.get(f"/gestion/devis/{sans_cle.pk}/").content.decode()
+    avec_cle = agent.get(f"/gestion/devis/{monde_portail.fibre.pk}/").content.decode()
+
+    assert "Titulaire de la clé de signature" not in page
+    assert "Titulaire de la clé de signature" in avec_cle
+
+
+def test_a_paper_acceptance_records_the_key_holder(agent, monde_portail):
+    reponse = agent.post(
+        f"/gestion/devis/{monde_portail.fibre.pk}/accepter",
+        {
+            "acceptation-signataire_nom": "Jeanne Dupont",
+            "acceptation-signataire_qualite": "Maire",
+            "acceptation-titulaire_cle_nom": "Paul Martin",
+            "acceptation-titulaire_cle_fonction": "Adjoint au maire",
+        },
+    )
+
+    assert reponse.status_code == 302
+    (cle,) = CleSignature.objects.all()
+    assert (cle.titulaire_nom, cle.titulaire_fonction) == (
+        "Paul Martin",
+        "Adjoint au maire",
+    )

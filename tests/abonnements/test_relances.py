@@ -121,3 +121,127 @@ def test_the_daily_command_queues_the_reminders(devis_emis, monkeypatch):
 def test_reading_the_delays_writes_nothing(db):
     assert ParametresRelances.actuels().devis_jours_avant_fin == 15
     assert not ParametresRelances.objects.exists()
+
+
+# --- Conventions et clés -------------------------------------------------------
+
+
+def test_a_convention_reaching_its_end_date_is_reminded_once_to_the_agents(
+    ruitz_sans_convention,
+    grille_2024_14,
+    alice_agent,
+    agent,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    settings,
+):
+    from conventions.models import Convention
+    from tests.factories import ConventionFactory, UtilisateurFactory
+
+    settings.ADRESSE_SITE = "https://conventions.cdg62.fr"
+    UtilisateurFactory(email="ancien@cdg62.fr", agent=True, is_active=False)
+    convention = ConventionFactory(
+        collectivite=ruitz_sans_convention,
+        grille=grille_2024_14,
+        statut=Convention.Statut.SIGNEE,
+        date_effet=datetime.date(2024, 5, 2),
+        date_fin=datetime.date(2027, 5, 2),
+    )
+    fin = convention.date_fin
+
+    _relancer(fin - datetime.timedelta(days=61), django_capture_on_commit_callbacks)
+    assert mailoutbox == []
+    _relancer(fin - datetime.timedelta(days=60), django_capture_on_commit_callbacks)
+    _relancer(fin - datetime.timedelta(days=59), django_capture_on_commit_callbacks)
+
+    (message,) = mailoutbox
+    assert message.to == ["alice@cdg62.fr"]
+    assert "Ruitz" in message.subject and "2 mai 2027" in message.subject
+    assert f"https://conventions.cdg62.fr/gestion/conventions/{convention.pk}/" in (
+        message.body
+    )
+    relance = Relance.objects.get(convention=convention)
+    assert relance.statut == Relance.Statut.ENVOYEE
+    page = agent.get(f"/gestion/conventions/{convention.pk}/").content.decode()
+    assert "Convention arrivant à sa date de fin : envoyée le" in page
+
+
+def _cle_remise(ruitz, alice_agent, *, le):
+    from abonnements import cles
+    from abonnements.models import CleSignature
+    from devis import services
+    from tarifs.calcul import LigneDemandee
+
+    (fibre,) = [
+        d
+        for d in services.devis_creer_brouillons(
+            collectivite=ruitz,
+            lignes=[LigneDemandee("cle-2ans-cdg", 1)],
+            par=alice_agent,
+        )
+        if d.emetteur.code == "fibre"
+    ]
+    fibre = services.devis_emettre(devis=fibre, par=alice_agent)
+    services.devis_accepter(
+        devis=fibre,
+        signataire_nom="Jeanne Dupont",
+        signataire_qualite="Maire",
+        par=alice_agent,
+        canal="papier",
+    )
+    return cles.cle_remettre(
+        cle=CleSignature.objects.get(devis=fibre),
+        titulaire_nom="Jeanne Dupont",
+        titulaire_fonction="Maire",
+        remise_le=le,
+        par=alice_agent,
+    )
+
+
+def test_a_key_about_to_expire_is_reminded_once_to_the_mairie_and_the_agents(
+    ruitz, sophie, alice_agent, agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    cle = _cle_remise(ruitz, alice_agent, le=datetime.date(2025, 3, 1))
+    assert cle.expire_le == datetime.date(2027, 3, 1)
+
+    _relancer(datetime.date(2026, 12, 30), django_capture_on_commit_callbacks)
+    assert mailoutbox == []  # 60 jours avant : le 31 décembre 2026
+    _relancer(datetime.date(2026, 12, 31), django_capture_on_commit_callbacks)
+    _relancer(datetime.date(2027, 1, 1), django_capture_on_commit_callbacks)
+
+    mairie, agents = mailoutbox
+    assert set(mairie.to) == {
+        "mairie@ruitz.example",
+        "secretariat@ruitz.example",
+        "sophie@mairie-ruitz.fr",
+    }
+    assert mairie.subject == "Votre clé de signature expire le 1er mars 2027"
+    assert f"/portail/{ruitz.pk}/" in mairie.body
+    assert "Jeanne Dupont (Maire)" in mairie.body
+    assert agents.to == ["alice@cdg62.fr"]
+    assert f"/gestion/collectivites/{ruitz.pk}/" in agents.body
+    relance = Relance.objects.get(cle=cle)
+    assert relance.statut == Relance.Statut.ENVOYEE
+    fiche = agent.get(f"/gestion/collectivites/{ruitz.pk}/").content.decode()
+    assert "Relance envoyée le" in fiche
+
+
+def test_no_key_reminder_once_its_holder_has_left(
+    ruitz, alice_agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    from abonnements import cles
+
+    cle = _cle_remise(ruitz, alice_agent, le=datetime.date(2025, 3, 1))
+    cles.nouveau_signataire(collectivite=ruitz, nom="Paul Martin", par=alice_agent)
+
+    _relancer(datetime.date(2027, 1, 15), django_capture_on_commit_callbacks)
+
+    assert mailoutbox == []
+    assert not Relance.objects.filter(cle=cle).exists()
+
+
+def test_a_reminder_is_attached_to_exactly_one_object_of_its_kind(devis_emis):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Relance.objects.create(motif=Relance.Motif.CONVENTION_FIN, devis=devis_emis)
