@@ -252,13 +252,24 @@ def _mettre_en_file(tasks, pk: int) -> None:
 def _renouveler_une(
     campagne: Renouvellement, collectivite: Collectivite, grille: calcul.Grille
 ) -> dict:
-    """Une collectivité, dans sa propre transaction : créée, inchangée (déjà
+    """Une collectivité : ses brouillons dans leur propre transaction, puis, si
+    la campagne émet, chaque devis émis à part (le compteur de l'émetteur n'est
+    pas tenu pendant le rendu des PDF). Résultat : créée, inchangée (déjà
     renouvelée cette année), ignorée (avec la raison) ou en échec."""
     base = {"collectivite": collectivite.pk, "nom": str(collectivite)}
-    if DemandeRenouvellee.objects.filter(
+    deja = DemandeRenouvellee.objects.filter(
         annee=campagne.annee, collectivite=collectivite
-    ).exists():
-        return {**base, "resultat": "inchange", "motif": "déjà renouvelée cette année"}
+    ).first()
+    if deja is not None:
+        restants = _brouillons_a_emettre(campagne, deja.demande_id)
+        if not restants:
+            return {
+                **base,
+                "resultat": "inchange",
+                "motif": "déjà renouvelée cette année",
+            }
+        # Reprise d'une campagne interrompue entre brouillons et émission.
+        return _emettre(campagne, base, restants, deja.demande_id)
     lignes = lignes_a_renouveler(collectivite.pk, grille, campagne.date_renouvellement)
     if not lignes:
         return {**base, "resultat": "ignore", "motif": "aucune prestation annuelle"}
@@ -277,14 +288,6 @@ def _renouveler_une(
                 demande_id=brouillons[0].demande_id,
                 renouvellement=campagne,
             )
-            numeros = []
-            if campagne.emettre:
-                for brouillon in brouillons:
-                    numeros.append(
-                        devis_services.devis_emettre(
-                            devis=brouillon, par=campagne.lance_par
-                        ).numero
-                    )
     except ValidationError as erreur:
         return {**base, "resultat": "ignore", "motif": "; ".join(erreur.messages)}
     except IntegrityError:  # un autre worker vient de la renouveler
@@ -294,11 +297,56 @@ def _renouveler_une(
             "Renouvellement %s de %s en échec", campagne.annee, collectivite
         )
         return {**base, "resultat": "echec", "motif": str(erreur)[:300]}
+    if campagne.emettre:
+        return _emettre(campagne, base, brouillons, brouillons[0].demande_id)
     return {
         **base,
         "resultat": "cree",
-        "motif": ", ".join(numeros) or f"{len(brouillons)} brouillon(s)",
+        "motif": f"{len(brouillons)} brouillon(s)",
         "demande": brouillons[0].demande_id,
+    }
+
+
+def _brouillons_a_emettre(campagne: Renouvellement, demande_id: int) -> list[Devis]:
+    if not campagne.emettre:
+        return []
+    return list(
+        Devis.objects.filter(demande_id=demande_id, statut=Devis.Statut.BROUILLON)
+        .select_related("emetteur")
+        .order_by("pk")
+    )
+
+
+def _emettre(campagne, base: dict, brouillons: list[Devis], demande_id: int) -> dict:
+    """Émet les brouillons d'un renouvellement ; un refus laisse le brouillon
+    (que la reprise de la campagne ou l'agent émettra) et se lit au rapport."""
+    numeros, refus, resultat = [], [], "cree"
+    for brouillon in brouillons:
+        try:
+            numeros.append(
+                devis_services.devis_emettre(
+                    devis=brouillon, par=campagne.lance_par
+                ).numero
+            )
+        except ValidationError as erreur:  # collectivité à compléter, etc.
+            refus.append("; ".join(erreur.messages))
+            resultat = "ignore" if resultat == "cree" else resultat
+        except Exception as erreur:
+            journal.exception("Émission du devis %s en échec", brouillon.pk)
+            refus.append(str(erreur)[:300])
+            resultat = "echec"
+    if refus:
+        return {
+            **base,
+            "resultat": resultat,
+            "motif": "brouillon(s) créé(s), non émis : " + " ; ".join(refus),
+            "demande": demande_id,
+        }
+    return {
+        **base,
+        "resultat": "cree",
+        "motif": ", ".join(numeros),
+        "demande": demande_id,
     }
 
 

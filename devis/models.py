@@ -473,3 +473,31 @@ class CompteurDevis(models.Model):
 
     def __str__(self) -> str:
         return f"{self.emetteur.prefixe_numero}-{self.annee} : {self.dernier}"
+
+
+class NumeroReserve(models.Model):
+    """Un numéro réservé par une émission en cours (``devis.numerotation``) :
+    le compteur n'est verrouillé que le temps de la réservation, pas du rendu
+    du PDF. L'émission réussie efface sa réservation ; une émission en échec la
+    rend (``libere``) et l'émission suivante du même émetteur reprend ce numéro
+    avant d'en prendre un neuf : la numérotation reste sans trou."""
+
+    emetteur = models.ForeignKey(Organisme, on_delete=models.PROTECT, related_name="+")
+    annee = models.PositiveSmallIntegerField("année")
+    sequence = models.PositiveIntegerField("numéro")
+    jeton = models.UUIDField(unique=True)
+    reserve_le = models.DateTimeField("réservé le")
+    libere = models.BooleanField("rendu", default=False)
+
+    class Meta:
+        verbose_name = "numéro réservé"
+        verbose_name_plural = "numéros réservés"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["emetteur", "annee", "sequence"],
+                name="numero_reserve_unique_par_emetteur_annee",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emetteur.prefixe_numero}-{self.annee} : {self.sequence}"

@@ -485,57 +485,84 @@ def _verifier_emission(devis: Devis):
     return convention
 
 
-@transaction.atomic
 def devis_emettre(*, devis: Devis, par) -> Devis:
     """Émet un brouillon : numéro, gel des valeurs imprimées, PDF rendu une fois.
 
-    Tout se fait dans une transaction : si le rendu ou l'enregistrement échoue,
-    le numéro n'est pas consommé, le brouillon reste intact et aucun fichier ne
-    demeure.
+    Le numéro est réservé d'abord (``numerotation.reserver``, le compteur n'est
+    verrouillé qu'un instant), le PDF rendu ensuite hors de tout verrou, puis
+    le devis verrouillé et enregistré dans une courte transaction : deux
+    émissions du même émetteur ne s'attendent plus le temps d'un rendu. Si le
+    rendu ou l'enregistrement échoue, le numéro est rendu (repris par
+    l'émission suivante), le brouillon reste intact et aucun fichier ne demeure.
     """
-    devis = (
-        Devis.objects.select_for_update(of=("self",))
-        .select_related("emetteur", "collectivite", "grille")
-        .get(pk=devis.pk)
+    devis = Devis.objects.select_related("emetteur", "collectivite", "grille").get(
+        pk=devis.pk
     )
+    _verifier_emettable(devis)
+    convention = _verifier_emission(devis)
+    version = devis.modifie_le
+
+    aujourdhui = timezone.localdate()
+    emetteur = devis.emetteur
+    reservation = numerotation.reserver(emetteur=emetteur, annee=aujourdhui.year)
+    try:
+        devis.sequence = reservation.sequence
+        devis.numero = numerotation.numero_de(reservation)
+        devis.annee = aujourdhui.year
+        devis.date_emission = aujourdhui
+        devis.date_validite = aujourdhui + timedelta(days=emetteur.validite_jours)
+        devis.emetteur_fige = devis_pdf.identite_emetteur(emetteur)
+        devis.destinataire_fige = devis_pdf.identite_destinataire(devis.collectivite)
+        devis.grille_fige = devis_pdf.reference_grille(devis.grille)
+        devis.convention_fige = devis_pdf.reference_convention(convention)
+        devis.statut = Devis.Statut.EMIS
+
+        contenu = devis_pdf.devis_rendre_pdf(devis)
+
+        # Nom de fichier unique, sans numéro : une transaction annulée (même
+        # englobante) ne laisse qu'un orphelin anonyme, effacé par
+        # nettoyer_fichiers_orphelins ; disque plein ou en lecture seule : une
+        # ValidationError en français, et le numéro est rendu.
+        champ = devis.pdf
+        nom = document_enregistrer(champ=champ, contenu=contenu)
+        try:
+            with transaction.atomic():
+                _enregistrer_emission(devis, version, reservation, par=par)
+                devis.pdf_sha256 = devis_pdf.empreinte(contenu)
+                devis.save()
+                _evenement(devis, par=par, commentaire=f"Devis {devis.numero} émis.")
+                if devis.remplace_id:
+                    _marquer_remplace(devis, par=par)
+        except BaseException:
+            champ.storage.delete(nom)
+            raise
+    except BaseException:
+        numerotation.liberer(reservation)
+        raise
+    return devis
+
+
+def _verifier_emettable(devis: Devis) -> None:
     if not devis.est_brouillon:
         raise ValidationError(
             f"Le devis {devis} est déjà émis : il ne peut plus être émis à nouveau."
         )
-    convention = _verifier_emission(devis)
 
-    aujourdhui = timezone.localdate()
-    emetteur = devis.emetteur
-    devis.sequence, devis.numero = numerotation.numero_suivant(
-        emetteur=emetteur, annee=aujourdhui.year
-    )
-    devis.annee = aujourdhui.year
-    devis.date_emission = aujourdhui
-    devis.date_validite = aujourdhui + timedelta(days=emetteur.validite_jours)
-    devis.emetteur_fige = devis_pdf.identite_emetteur(emetteur)
-    devis.destinataire_fige = devis_pdf.identite_destinataire(devis.collectivite)
-    devis.grille_fige = devis_pdf.reference_grille(devis.grille)
-    devis.convention_fige = devis_pdf.reference_convention(convention)
-    devis.statut = Devis.Statut.EMIS
 
-    contenu = devis_pdf.devis_rendre_pdf(devis)
-
-    # Nom de fichier unique, sans numéro : une transaction annulée (même
-    # englobante) ne laisse qu'un orphelin anonyme, effacé par
-    # nettoyer_fichiers_orphelins ; disque plein ou en lecture seule : une
-    # ValidationError en français, et le numéro n'est pas consommé.
-    champ = devis.pdf
-    nom = document_enregistrer(champ=champ, contenu=contenu)
-    try:
-        devis.pdf_sha256 = devis_pdf.empreinte(contenu)
-        devis.save()
-        _evenement(devis, par=par, commentaire=f"Devis {devis.numero} émis.")
-        if devis.remplace_id:
-            _marquer_remplace(devis, par=par)
-    except BaseException:
-        champ.storage.delete(nom)
-        raise
-    return devis
+def _enregistrer_emission(devis: Devis, version, reservation, *, par) -> None:
+    """Sous le verrou du devis : il est toujours le brouillon rendu, et le
+    numéro réservé est toujours le nôtre."""
+    actuel = Devis.objects.select_for_update(of=("self",)).get(pk=devis.pk)
+    _verifier_emettable(actuel)
+    if actuel.modifie_le != version:
+        raise ValidationError(
+            "Le brouillon a été modifié pendant son émission : vérifiez-le puis "
+            "émettez-le à nouveau."
+        )
+    if not numerotation.consommer(reservation):
+        raise ValidationError(
+            "Le numéro réservé pour ce devis a expiré : émettez-le à nouveau."
+        )
 
 
 ETATS_REVISABLES = (Devis.Statut.EMIS, Devis.Statut.REFUSE, Devis.Statut.EXPIRE)

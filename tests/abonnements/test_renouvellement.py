@@ -161,6 +161,31 @@ def test_an_issued_run_numbers_the_renewal_devis(ruitz_abonnee, alice_agent):
     assert all(d.numero in resultat.rapport[0]["motif"] for d in devis)
 
 
+def test_a_renewal_not_issuable_keeps_its_drafts_and_the_next_run_issues_them(
+    ruitz_abonnee, alice_agent
+):
+    from conventions.models import Collectivite
+
+    adresse = ruitz_abonnee.adresse
+    Collectivite.objects.filter(pk=ruitz_abonnee.pk).update(adresse="")
+
+    premiere = campagne(alice_agent, emettre=True)
+
+    (ligne,) = premiere.rapport
+    assert ligne["resultat"] == "ignore"
+    assert "brouillon(s) créé(s), non émis" in ligne["motif"]
+    assert "adresse" in ligne["motif"]
+    demande = DemandeRenouvellee.objects.get().demande
+    assert {d.statut for d in demande.devis.all()} == {"brouillon"}
+
+    Collectivite.objects.filter(pk=ruitz_abonnee.pk).update(adresse=adresse)
+    seconde = campagne(alice_agent, emettre=True)
+
+    assert seconde.rapport[0]["resultat"] == "cree"
+    assert {d.statut for d in demande.devis.all()} == {"emis"}
+    assert DemandeRenouvellee.objects.count() == 1
+
+
 def test_the_simulation_prints_totals_per_issuer_and_writes_nothing(
     ruitz_abonnee, alice_agent
 ):

@@ -7,8 +7,8 @@ import datetime
 import threading
 
 import pytest
-from django.db import connection, transaction
-from django.db.transaction import TransactionManagementError
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from devis import numerotation, services
@@ -46,28 +46,90 @@ def test_it_formats_numbers_with_four_digits(prefixe, annee, sequence, attendu):
     )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_it_refuses_to_number_outside_a_transaction(organismes):
-    with pytest.raises(TransactionManagementError):
-        numerotation.numero_suivant(emetteur=organismes["cdg"], annee=2024)
+def _reserver(organismes, code="cdg", annee=2024):
+    return numerotation.reserver(emetteur=organismes[code], annee=annee)
 
 
 @pytest.mark.django_db
 def test_numbers_follow_each_other_per_issuer_and_restart_each_year(organismes):
-    with transaction.atomic():
-        obtenus = [
-            numerotation.numero_suivant(emetteur=organismes["cdg"], annee=2024),
-            numerotation.numero_suivant(emetteur=organismes["cdg"], annee=2024),
-            numerotation.numero_suivant(emetteur=organismes["fibre"], annee=2024),
-            numerotation.numero_suivant(emetteur=organismes["cdg"], annee=2025),
-        ]
+    obtenus = [
+        numerotation.numero_de(_reserver(organismes)),
+        numerotation.numero_de(_reserver(organismes)),
+        numerotation.numero_de(_reserver(organismes, "fibre")),
+        numerotation.numero_de(_reserver(organismes, annee=2025)),
+    ]
 
     assert obtenus == [
-        (1, "CDG62-2024-0001"),
-        (2, "CDG62-2024-0002"),
-        (1, "LFN5962-2024-0001"),
-        (1, "CDG62-2025-0001"),
+        "CDG62-2024-0001",
+        "CDG62-2024-0002",
+        "LFN5962-2024-0001",
+        "CDG62-2025-0001",
     ]
+
+
+@pytest.mark.django_db
+def test_a_returned_number_is_taken_again_before_a_new_one(organismes):
+    premier, second = _reserver(organismes), _reserver(organismes)
+
+    numerotation.liberer(premier)  # un autre a pris le suivant : il reste « rendu »
+    repris = _reserver(organismes)
+    neuf = _reserver(organismes)
+
+    assert (repris.sequence, neuf.sequence) == (1, 3)
+    assert numerotation.consommer(second)
+    assert CompteurDevis.objects.get(annee=2024).dernier == 3
+
+
+@pytest.mark.django_db
+def test_returning_the_last_numbers_moves_the_counter_back(organismes):
+    premier, second, troisieme = (_reserver(organismes) for _ in range(3))
+
+    numerotation.liberer(second)
+    numerotation.liberer(troisieme)  # le dernier : 3 puis 2, rendu juste en dessous
+
+    assert CompteurDevis.objects.get(annee=2024).dernier == 1
+    assert numerotation.consommer(premier)
+    assert _reserver(organismes).sequence == 2
+
+
+@pytest.mark.django_db
+def test_an_abandoned_reservation_is_taken_again_after_the_delay(
+    organismes, monkeypatch
+):
+    abandonnee = _reserver(organismes)
+    plus_tard = timezone.now() + numerotation.DELAI_ABANDON + datetime.timedelta(1)
+    monkeypatch.setattr(timezone, "now", lambda: plus_tard)
+
+    reprise = _reserver(organismes)
+
+    assert reprise.sequence == abandonnee.sequence == 1
+    # Le processus tué qui se réveillerait ne peut plus s'en servir.
+    assert not numerotation.consommer(abandonnee)
+    assert numerotation.consommer(reprise)
+
+
+@pytest.mark.django_db
+def test_a_draft_changed_during_its_render_is_not_issued_and_its_number_returns(
+    ruitz, alice_agent, monkeypatch
+):
+    brouillon = _brouillon_fibre(ruitz, alice_agent)
+    vrai_rendu = devis_pdf.devis_rendre_pdf
+
+    def rendu_pendant_une_modification(devis, *, projet=False):
+        Devis.objects.filter(pk=devis.pk).update(
+            modifie_le=timezone.now() + datetime.timedelta(seconds=1)
+        )
+        return vrai_rendu(devis, projet=projet)
+
+    monkeypatch.setattr(devis_pdf, "devis_rendre_pdf", rendu_pendant_une_modification)
+
+    with pytest.raises(ValidationError) as refus:
+        services.devis_emettre(devis=brouillon, par=alice_agent)
+
+    assert "modifié pendant son émission" in " ".join(refus.value.messages)
+    brouillon.refresh_from_db()
+    assert (brouillon.statut, brouillon.numero) == (Devis.Statut.BROUILLON, None)
+    assert CompteurDevis.objects.get().dernier == 0
 
 
 @pytest.mark.django_db
@@ -184,7 +246,7 @@ def test_simultaneous_issues_get_1_to_n_without_duplicate_or_gap(ruitz, alice_ag
 
 @SQLITE
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_simultaneous_issue_rolled_back_leaves_no_gap(
+def test_a_simultaneous_issue_rolled_back_leaves_its_number_to_the_next(
     ruitz, alice_agent, monkeypatch
 ):
     annee = timezone.localdate().year
@@ -202,8 +264,38 @@ def test_a_simultaneous_issue_rolled_back_leaves_no_gap(
     resultats = _emettre_ensemble(brouillons, alice_agent)
 
     assert isinstance(resultats[rate.pk], RuntimeError)
-    emis = Devis.objects.filter(statut=Devis.Statut.EMIS)
-    assert sorted(emis.values_list("sequence", flat=True)) == list(range(1, N_FILS))
-    assert CompteurDevis.objects.get(annee=annee).dernier == N_FILS - 1
     rate.refresh_from_db()
     assert (rate.statut, rate.numero) == (Devis.Statut.BROUILLON, None)
+    # Le numéro rendu par l'échec est repris par l'émission suivante.
+    suivant = services.devis_emettre(
+        devis=_brouillon_fibre(ruitz, alice_agent), par=alice_agent
+    )
+    emis = Devis.objects.filter(statut=Devis.Statut.EMIS)
+    assert sorted(emis.values_list("sequence", flat=True)) == list(range(1, N_FILS + 1))
+    assert suivant.sequence <= N_FILS
+    assert CompteurDevis.objects.get(annee=annee).dernier == N_FILS
+
+
+@SQLITE
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_issues_of_the_same_issuer_render_their_pdfs_at_the_same_time(
+    ruitz, alice_agent, monkeypatch
+):
+    """Le compteur n'est plus verrouillé pendant le rendu : les rendus de deux
+    émissions simultanées du même émetteur se chevauchent."""
+    brouillons = [_brouillon_fibre(ruitz, alice_agent) for _ in range(2)]
+    vrai_rendu = devis_pdf.devis_rendre_pdf
+    en_cours = threading.Barrier(2)
+
+    def rendu(devis, *, projet=False):
+        # Chaque rendu attend que l'autre ait commencé le sien : sous l'ancien
+        # verrou, le second n'y entrait jamais et la barrière expirait.
+        en_cours.wait(timeout=20)
+        return vrai_rendu(devis, projet=projet)
+
+    monkeypatch.setattr(devis_pdf, "devis_rendre_pdf", rendu)
+
+    resultats = _emettre_ensemble(brouillons, alice_agent)
+
+    assert [type(r).__name__ for r in resultats.values()] == ["Devis", "Devis"]
+    assert sorted(r.sequence for r in resultats.values()) == [1, 2]
