@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "tarifs",
     "devis",
     "abonnements",
+    "facturation",
+    "archives",
 ]
 
 # L'adresse publique de l'application : les liens des courriels (relances).

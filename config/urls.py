@@ -16,9 +16,12 @@ urlpatterns = [
     path("", include("comptes.urls")),
     path("gestion/devis/", include("devis.urls_gestion")),
     path("gestion/abonnements/", include("abonnements.urls_gestion")),
+    path("gestion/facturation/", include("facturation.urls_gestion")),
+    path("gestion/archives/", include("archives.urls_gestion")),
     path("gestion/", include("conventions.urls_gestion")),
     path("portail/", include(portail)),
     path("api/", include("tarifs.urls_api")),
+    path("", include("tarifs.urls_public")),
     path("admin/", admin.site.urls),
 ]
 
