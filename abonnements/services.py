@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -245,8 +246,15 @@ def renouvellement_reprendre(*, campagne: Renouvellement, par) -> Renouvellement
 
 
 def _mettre_en_file(tasks, pk: int) -> None:
-    resultat = tasks.renouveler.enqueue(pk)
-    Renouvellement.objects.filter(pk=pk).update(tache=str(resultat.id)[:64])
+    """Une tâche par part de la campagne (``RENOUVELLEMENT_PARTIES``, autant que
+    de workers) : deux workers renouvellent et émettent en même temps, chacun
+    ses collectivités ; avec un seul worker, les parts se suivent."""
+    parties = max(1, settings.RENOUVELLEMENT_PARTIES)
+    identifiants = [
+        str(tasks.renouveler.enqueue(pk, partie, parties).id)
+        for partie in range(parties)
+    ]
+    Renouvellement.objects.filter(pk=pk).update(tache=identifiants[0][:64])
 
 
 def _renouveler_une(
@@ -350,9 +358,13 @@ def _emettre(campagne, base: dict, brouillons: list[Devis], demande_id: int) -> 
     }
 
 
-def renouvellement_executer(campagne_id: int) -> Renouvellement:
-    """Déroule une campagne ; relancée, elle reprend où elle s'était arrêtée
-    (les collectivités déjà renouvelées cette année sont « inchangées »)."""
+def renouvellement_executer(
+    campagne_id: int, partie: int = 0, parties: int = 1
+) -> Renouvellement:
+    """Déroule une campagne, ou sa part ``partie`` sur ``parties`` (les
+    collectivités dont l'identifiant modulo ``parties`` vaut ``partie``) ;
+    relancée, elle reprend où elle s'était arrêtée (les collectivités déjà au
+    rapport sont passées). La dernière part à finir termine la campagne."""
     campagne = Renouvellement.objects.get(pk=campagne_id)
     if campagne.statut == Renouvellement.Statut.TERMINE:
         return campagne
@@ -370,22 +382,42 @@ def renouvellement_executer(campagne_id: int) -> Renouvellement:
         return campagne
     grille = grille_instantane(modele)
     collectivites = list(collectivites_a_renouveler(jour))
-    deja = {
+    with transaction.atomic():
+        campagne = Renouvellement.objects.select_for_update().get(pk=campagne_id)
+        deja = _deja_au_rapport(campagne)
+        campagne.statut = Renouvellement.Statut.EN_COURS
+        campagne.total = len(collectivites)
+        campagne.faites = len(deja)
+        campagne.save(update_fields=["statut", "total", "faites", "modifie_le"])
+    for collectivite in collectivites:
+        if collectivite.pk % parties != partie or collectivite.pk in deja:
+            continue
+        _consigner(campagne_id, _renouveler_une(campagne, collectivite, grille))
+    with transaction.atomic():
+        campagne = Renouvellement.objects.select_for_update().get(pk=campagne_id)
+        if campagne.faites >= campagne.total:
+            campagne.statut = Renouvellement.Statut.TERMINE
+            campagne.termine_le = timezone.now()
+            campagne.save(update_fields=["statut", "termine_le", "modifie_le"])
+    return campagne
+
+
+def _deja_au_rapport(campagne: Renouvellement) -> set[int]:
+    return {
         ligne["collectivite"] for ligne in campagne.rapport if "collectivite" in ligne
     }
-    campagne.statut = Renouvellement.Statut.EN_COURS
-    campagne.total = len(collectivites)
-    campagne.faites = len(deja)
-    campagne.save(update_fields=["statut", "total", "faites"])
-    for collectivite in collectivites:
-        if collectivite.pk in deja:
-            continue
-        ligne = _renouveler_une(campagne, collectivite, grille)
+
+
+def _consigner(campagne_id: int, ligne: dict) -> None:
+    """Ajoute au rapport la ligne d'une collectivité, sous le verrou de la
+    campagne (les parts écrivent le même rapport) ; une ligne déjà présente
+    (parts qui se chevauchent après un changement d'inventaire) n'est pas doublée."""
+    with transaction.atomic():
+        campagne = Renouvellement.objects.select_for_update().get(pk=campagne_id)
+        deja = _deja_au_rapport(campagne)
+        if ligne["collectivite"] in deja:
+            return
         campagne.rapport.append(ligne)
-        campagne.faites += 1
+        campagne.faites = len(deja) + 1
         campagne.erreurs += ligne["resultat"] == "echec"
-        campagne.save(update_fields=["rapport", "faites", "erreurs"])
-    campagne.statut = Renouvellement.Statut.TERMINE
-    campagne.termine_le = timezone.now()
-    campagne.save(update_fields=["statut", "termine_le"])
-    return campagne
+        campagne.save(update_fields=["rapport", "faites", "erreurs", "modifie_le"])

@@ -9,9 +9,10 @@ from abonnements import services
 
 
 @task()
-def renouveler(campagne_id: int) -> dict:
-    """Déroule une campagne de renouvellement annuel (reprend où elle en était)."""
-    campagne = services.renouvellement_executer(campagne_id)
+def renouveler(campagne_id: int, partie: int = 0, parties: int = 1) -> dict:
+    """Déroule une part d'une campagne de renouvellement annuel (reprend où elle
+    en était)."""
+    campagne = services.renouvellement_executer(campagne_id, partie, parties)
     return {
         "statut": campagne.statut,
         "faites": campagne.faites,

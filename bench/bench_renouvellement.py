@@ -13,12 +13,16 @@ ses chiffres.
    communes : temps total et coût par devis (La Fibre et le CDG).
 3. Campagne émise (PDF rendu, numéro) sur ``--emises`` communes (toutes par
    défaut) : temps total, coût par devis, et l'extrapolation aux 887 communes.
+
+Les campagnes tournent sur ``--workers`` processus (2 par défaut, une part
+chacun, comme les tâches que le back office met en file).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import multiprocessing
 import os
 import sys
 import time
@@ -116,7 +120,7 @@ def peupler() -> int:
     return len(communes)
 
 
-def campagne(annee: int, *, emettre: bool, limite: int | None = None):
+def campagne(annee: int, *, emettre: bool, limite: int | None = None, workers=2):
     from abonnements import services
     from abonnements.models import Renouvellement
     from comptes.models import Utilisateur
@@ -136,14 +140,33 @@ def campagne(annee: int, *, emettre: bool, limite: int | None = None):
         annee=annee, date_renouvellement=jour, emettre=emettre, lance_par=agent
     )
     debut = time.perf_counter()
-    resultat = services.renouvellement_executer(cree.pk)
-    return resultat, time.perf_counter() - debut
+    if workers == 1:
+        services.renouvellement_executer(cree.pk)
+    else:  # une part par worker, comme les tâches mises en file par le back office
+        from django.db import connections
+
+        connections.close_all()
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pool.starmap(
+                _part, [(cree.pk, partie, workers) for partie in range(workers)]
+            )
+    duree = time.perf_counter() - debut
+    return Renouvellement.objects.get(pk=cree.pk), duree
+
+
+def _part(campagne_id: int, partie: int, parties: int) -> None:
+    from abonnements import services
+
+    services.renouvellement_executer(campagne_id, partie, parties)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument(
         "--emises", type=int, default=None, help="communes de la campagne émise"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="workers (processus) de la campagne"
     )
     args = parser.parse_args()
     env = preparer_environnement([["charger_grille"], ["charger_referentiel"]])
@@ -173,7 +196,9 @@ def main():
               for e in sorted(simulation.annuel)))  # fmt: skip
 
     for annee, emettre, limite in ((2027, False, None), (2028, True, args.emises)):
-        resultat, duree = campagne(annee, emettre=emettre, limite=limite)
+        resultat, duree = campagne(
+            annee, emettre=emettre, limite=limite, workers=args.workers
+        )
         nb = Devis.objects.filter(demande__renouvellement__annee=annee).count()
         par_emetteur = dict(
             Devis.objects.filter(demande__renouvellement__annee=annee)
@@ -181,7 +206,7 @@ def main():
             .annotate(n=Count("id"))
         )
         cout = duree / nb if nb else 0
-        mode = "émise" if emettre else "brouillons"
+        mode = ("émise" if emettre else "brouillons") + f", {args.workers} worker(s)"
         ligne = (
             f"Campagne {annee} ({mode}) : {resultat.faites} collectivités, {nb} devis "
             f"{par_emetteur}, {duree:.1f} s, {1000 * cout:.0f} ms par devis, "

@@ -67,6 +67,11 @@ TASKS = {
     }
 }
 
+# Une campagne de renouvellement est mise en file en autant de parts (une tâche
+# chacune) : deux workers la déroulent en même temps. Régler sur le nombre de
+# workers (`db_worker`) lancés ; avec un seul, les parts se suivent.
+RENOUVELLEMENT_PARTIES = env.int("RENOUVELLEMENT_PARTIES", default=2)
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.EntetesSecuriteMiddleware",

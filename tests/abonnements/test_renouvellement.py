@@ -186,6 +186,48 @@ def test_a_renewal_not_issuable_keeps_its_drafts_and_the_next_run_issues_them(
     assert DemandeRenouvellee.objects.count() == 1
 
 
+def test_a_run_in_two_parts_shares_the_communes_and_the_last_part_finishes_it(
+    ruitz_abonnee, alice_agent, grille_2024_14
+):
+    """Deux workers : chaque part renouvelle ses collectivités (identifiant
+    pair / impair) ; la campagne n'est terminée qu'avec la dernière part."""
+    autres = []
+    for nom in ("Quercamps", "Beuvry", "Hesdin"):
+        commune = CollectiviteFactory(nom=nom, population=900)
+        ConventionFactory(
+            collectivite=commune,
+            grille=grille_2024_14,
+            statut="signee",
+            date_effet=datetime.date(2024, 5, 2),
+        )
+        souscrire(commune, alice_agent, [LigneDemandee("messagerie-5go", 2)])
+        autres.append(commune)
+    communes = [ruitz_abonnee, *autres]
+    cree = Renouvellement.objects.create(
+        annee=ANNEE, date_renouvellement=JOUR, lance_par=alice_agent, emettre=True
+    )
+
+    premiere = services.renouvellement_executer(cree.pk, 0, 2)
+    paires = {c.pk for c in communes if c.pk % 2 == 0}
+    assert premiere.statut == Renouvellement.Statut.EN_COURS
+    assert {ligne["collectivite"] for ligne in premiere.rapport} == paires
+    assert premiere.faites == len(paires)
+
+    finie = services.renouvellement_executer(cree.pk, 1, 2)
+
+    assert finie.statut == Renouvellement.Statut.TERMINE
+    assert sorted(ligne["collectivite"] for ligne in finie.rapport) == sorted(
+        c.pk for c in communes
+    )
+    assert (finie.faites, finie.total) == (4, 4)
+    emis = Devis.objects.filter(demande__renouvellement__annee=ANNEE)
+    assert {d.statut for d in emis} == {"emis"}
+    sequences = sorted(emis.values_list("emetteur__code", "sequence"))
+    for code in ("fibre", "cdg"):
+        suite = [n for e, n in sequences if e == code]
+        assert suite == list(range(suite[0], suite[0] + len(suite)))
+
+
 def test_the_simulation_prints_totals_per_issuer_and_writes_nothing(
     ruitz_abonnee, alice_agent
 ):
