@@ -16,20 +16,30 @@ Règles :
   sinon création (type « commune ») ;
 - mise à jour des seuls champs fournis et différents ; une cellule vide ne
   s'efface jamais sur une valeur connue ;
-- chaque ligne est traitée dans son propre point de sauvegarde : une ligne
-  rejetée (avec son numéro et la raison) n'empêche pas les autres ;
-- l'historique porte le motif « Import CSV ».
+- une ligne rejetée (avec son numéro et la raison) n'empêche pas les autres ;
+- l'historique porte le motif « Import CSV » (une ligne par collectivité créée
+  ou modifiée).
+
+Les collectivités existantes sont lues une fois, indexées par code INSEE, SIREN
+et nom de recherche ; chaque ligne est décidée en mémoire (en voyant les
+précédentes du fichier), puis tout s'écrit en lots (``bulk_create`` /
+``bulk_update`` avec leur historique). Si la base refuse un lot (écriture
+concurrente), l'import repart ligne à ligne, chaque ligne dans son point de
+sauvegarde.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import re
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 from stdnum.exceptions import ValidationError as ErreurStdnum
 from stdnum.fr import siren as stdnum_siren
 
@@ -82,6 +92,7 @@ RE_INSEE = re.compile(r"^([0-9]{5}|2[AB][0-9]{3})$")
 RE_CHIFFRES = re.compile(r"[0-9]+")
 # Garde-fou : aucune collectivité française n'approche 10 millions d'habitants.
 POPULATION_MAX = 10_000_000
+LOT = 1000
 
 
 class FichierIllisible(Exception):
@@ -309,6 +320,144 @@ def _enregistrer(valeurs: dict) -> str:
     return resultat
 
 
+class _Index:
+    """Les collectivités connues (en base, puis créées plus haut dans le
+    fichier), par code INSEE, SIREN et nom de recherche des communes."""
+
+    def __init__(self, collectivites):
+        self.par_code = defaultdict(list)
+        self.par_siren = defaultdict(list)
+        self.communes_par_nom: dict[str, Collectivite] = {}
+        for collectivite in collectivites:
+            self.ajouter(collectivite)
+
+    def ajouter(self, collectivite: Collectivite) -> None:
+        if (
+            collectivite.code_insee
+            and collectivite not in self.par_code[collectivite.code_insee]
+        ):
+            self.par_code[collectivite.code_insee].append(collectivite)
+        if (
+            collectivite.siren
+            and collectivite not in self.par_siren[collectivite.siren]
+        ):
+            self.par_siren[collectivite.siren].append(collectivite)
+        if collectivite.type == Collectivite.Type.COMMUNE:
+            self.communes_par_nom.setdefault(normaliser(collectivite.nom), collectivite)
+
+    def existante(self, valeurs: dict) -> Collectivite | None:
+        """Même règle que :func:`_existante`, en mémoire."""
+        for champ, index in (("code_insee", self.par_code), ("siren", self.par_siren)):
+            if champ not in valeurs:
+                continue
+            trouvees = index.get(valeurs[champ], [])
+            if len(trouvees) > 1:
+                libelle = "code INSEE" if champ == "code_insee" else "SIREN"
+                raise LigneRejetee(
+                    f"plusieurs collectivités ont le {libelle} {valeurs[champ]}"
+                )
+            if trouvees:
+                return trouvees[0]
+        return None
+
+
+def _valider(collectivite: Collectivite) -> None:
+    # La seule contrainte du modèle porte sur le forçage de catégorie, que
+    # l'import ne touche pas : pas de requête par ligne pour la vérifier.
+    try:
+        collectivite.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as erreur:
+        raise LigneRejetee(" ".join(erreur.messages)) from None
+
+
+def _decider(valeurs: dict, index: _Index, nouvelles: list, modifiees: dict) -> str:
+    """Les règles de :func:`_enregistrer`, décidées en mémoire : la ligne
+    crée (ajoutée à ``nouvelles``), modifie (``modifiees`` : pk → champs) ou
+    ne change rien."""
+    collectivite = index.existante(valeurs)
+    code = valeurs.get("code_insee")
+    if collectivite is not None and code and collectivite.code_insee not in ("", code):
+        raise LigneRejetee(
+            f"le SIREN {valeurs['siren']} appartient déjà à « {collectivite} » "
+            f"(code INSEE {collectivite.code_insee})"
+        )
+    if "siren" in valeurs:
+        autres = [
+            c
+            for c in index.par_siren.get(valeurs["siren"], [])
+            if c is not collectivite
+        ]
+        if autres:
+            raise LigneRejetee(
+                f"le SIREN {valeurs['siren']} appartient déjà à « {autres[0]} »"
+            )
+    if collectivite is None:
+        homonyme = index.communes_par_nom.get(normaliser(valeurs["nom"]))
+        if homonyme is not None:
+            identifiants = ", ".join(
+                f"{libelle} {valeur}"
+                for libelle, valeur in (
+                    ("code INSEE", homonyme.code_insee),
+                    ("SIREN", homonyme.siren),
+                )
+                if valeur
+            )
+            raise HomonymeSignale(
+                f"« {valeurs['nom']} » n'est pas créée : la commune « {homonyme} » "
+                f"existe déjà ({identifiants or 'sans identifiant'}) ; vérifiez le "
+                "code INSEE et le SIREN de la ligne"
+            )
+        collectivite = Collectivite(type=Collectivite.Type.COMMUNE, **valeurs)
+        _valider(collectivite)
+        collectivite.nom_recherche = normaliser(collectivite.nom)
+        nouvelles.append(collectivite)
+        index.ajouter(collectivite)
+        return "creee"
+    modifies = [c for c, v in valeurs.items() if getattr(collectivite, c) != v]
+    if not modifies:
+        return "inchangee"
+    essai = copy.copy(collectivite)
+    for champ in modifies:
+        setattr(essai, champ, valeurs[champ])
+    _valider(essai)
+    for champ in modifies:
+        setattr(collectivite, champ, valeurs[champ])
+    collectivite.nom_recherche = normaliser(collectivite.nom)
+    if collectivite.pk is not None:
+        modifiees.setdefault(collectivite.pk, set()).update(modifies)
+    index.ajouter(collectivite)
+    return "mise_a_jour"
+
+
+def _ecrire(nouvelles: list, modifiees: dict, par_pk: dict) -> None:
+    bulk_create_with_history(
+        nouvelles,
+        Collectivite,
+        batch_size=LOT,
+        default_change_reason=MOTIF_HISTORIQUE,
+    )
+    champs: dict[frozenset, list] = defaultdict(list)
+    for pk, modifies in modifiees.items():
+        champs[frozenset(modifies)].append(par_pk[pk])
+    for modifies, collectivites in champs.items():
+        bulk_update_with_history(
+            collectivites,
+            Collectivite,
+            fields=sorted({*modifies, "nom_recherche"}),
+            batch_size=LOT,
+            default_change_reason=MOTIF_HISTORIQUE,
+        )
+
+
+def _compter(rapport: RapportImport, resultat: str) -> None:
+    if resultat == "creee":
+        rapport.creees += 1
+    elif resultat == "mise_a_jour":
+        rapport.mises_a_jour += 1
+    else:
+        rapport.inchangees += 1
+
+
 def collectivites_importer_csv(
     *, contenu: bytes, annee_population: int | None = None
 ) -> RapportImport:
@@ -323,26 +472,49 @@ def collectivites_importer_csv(
     separateur = ";" if entete.count(";") >= entete.count(",") else ","
     positions, ignorees = _colonnes(next(csv.reader([entete], delimiter=separateur)))
     rapport = RapportImport(colonnes_ignorees=ignorees)
+    lues = [
+        (numero, next(csv.reader([ligne], delimiter=separateur)))
+        for numero, ligne in lignes[1:]
+    ]
     with transaction.atomic():
-        for numero, ligne in lignes[1:]:
-            cellules = next(csv.reader([ligne], delimiter=separateur))
+        existantes = list(Collectivite.objects.all())
+        par_pk = {c.pk: c for c in existantes}
+        index = _Index(existantes)
+        nouvelles: list[Collectivite] = []
+        modifiees: dict[int, set[str]] = {}
+        for numero, cellules in lues:
             try:
                 valeurs = _lire_ligne(cellules, positions, annee_population)
-                with transaction.atomic():  # point de sauvegarde par ligne
-                    resultat = _enregistrer(valeurs)
+                _compter(rapport, _decider(valeurs, index, nouvelles, modifiees))
             except LigneRejetee as rejet:
                 rapport.rejets.append((numero, str(rejet)))
-                continue
             except HomonymeSignale as signalement:
                 rapport.avertissements.append((numero, str(signalement)))
-                continue
-            except IntegrityError as erreur:
-                rapport.rejets.append((numero, f"refusée par la base ({erreur})"))
-                continue
-            if resultat == "creee":
-                rapport.creees += 1
-            elif resultat == "mise_a_jour":
-                rapport.mises_a_jour += 1
-            else:
-                rapport.inchangees += 1
+        try:
+            with transaction.atomic():
+                _ecrire(nouvelles, modifiees, par_pk)
+        except IntegrityError:
+            # La base refuse un lot (écriture concurrente) : ligne à ligne.
+            return _importer_ligne_a_ligne(lues, positions, annee_population, ignorees)
+    return rapport
+
+
+def _importer_ligne_a_ligne(lues, positions, annee_population, ignorees):
+    """Chaque ligne dans son point de sauvegarde, rapprochée en base."""
+    rapport = RapportImport(colonnes_ignorees=ignorees)
+    for numero, cellules in lues:
+        try:
+            valeurs = _lire_ligne(cellules, positions, annee_population)
+            with transaction.atomic():  # point de sauvegarde par ligne
+                resultat = _enregistrer(valeurs)
+        except LigneRejetee as rejet:
+            rapport.rejets.append((numero, str(rejet)))
+            continue
+        except HomonymeSignale as signalement:
+            rapport.avertissements.append((numero, str(signalement)))
+            continue
+        except IntegrityError as erreur:
+            rapport.rejets.append((numero, f"refusée par la base ({erreur})"))
+            continue
+        _compter(rapport, resultat)
     return rapport

@@ -234,3 +234,45 @@ def test_the_import_refuses_the_characters_the_form_refuses(db, tmp_path, nom):
     assert "0 créée(s)" in sortie and "1 rejetée(s)" in sortie
     assert "caractère invisible ou de contrôle" in erreurs
     assert not Collectivite.objects.filter(siren=SIREN_A).exists()
+
+
+def test_a_reimport_writes_one_history_row_per_changed_collectivite_only(db):
+    from conventions.import_csv import collectivites_importer_csv
+    from conventions.models import Collectivite
+
+    premier = (
+        "Code commune;Libellé;Population totale\n"
+        "62727;Ruitz;1500\n62001;Ablain-Saint-Nazaire;1000\n"
+    ).encode()
+    collectivites_importer_csv(contenu=premier)
+    second = premier.replace(b"62727;Ruitz;1500", b"62727;Ruitz;1600")
+
+    rapport = collectivites_importer_csv(contenu=second)
+
+    assert (rapport.mises_a_jour, rapport.inchangees) == (1, 1)
+    ruitz = Collectivite.objects.get(code_insee="62727")
+    assert ruitz.population == 1600
+    assert [h.history_change_reason for h in ruitz.history.all()] == [
+        "Import CSV",
+        "Import CSV",
+    ]
+    assert Collectivite.objects.get(code_insee="62001").history.count() == 1
+
+
+def test_a_batch_refused_by_the_database_falls_back_to_row_by_row(db, monkeypatch):
+    from django.db import IntegrityError
+
+    from conventions import import_csv
+    from conventions.models import Collectivite
+
+    def refus(*args, **kwargs):
+        raise IntegrityError("écriture concurrente")
+
+    monkeypatch.setattr(import_csv, "_ecrire", refus)
+    contenu = "Code commune;Libellé\n62727;Ruitz\n6272X;Mauvais\n".encode()
+
+    rapport = import_csv.collectivites_importer_csv(contenu=contenu)
+
+    assert rapport.creees == 1
+    assert [numero for numero, _ in rapport.rejets] == [3]
+    assert Collectivite.objects.get().nom == "Ruitz"

@@ -23,6 +23,18 @@ from devis.numerotation import format_numero
 from tarifs.selectors import grille_en_vigueur
 
 LOT = 1000
+# Départements métropolitains à deux chiffres (la Corse, 2A/2B, à part) : 999
+# communes chacun, de quoi donner à 94 000 collectivités un code INSEE valide
+# de cinq caractères (le Pas-de-Calais puis le Nord d'abord).
+DEPARTEMENTS = [62, 59] + [d for d in range(1, 96) if d not in (20, 59, 62)]
+
+
+def code_insee(rang: int) -> str:
+    """Le code INSEE (5 caractères) de la ``rang``-ième collectivité du jeu."""
+    departement, commune = divmod(rang, 999)
+    if departement >= len(DEPARTEMENTS):
+        raise CommandError("Au plus 93 906 collectivités dans ce jeu de données.")
+    return f"{DEPARTEMENTS[departement]:02d}{commune + 1:03d}"
 
 
 class Command(BaseCommand):
@@ -68,7 +80,7 @@ class Command(BaseCommand):
                 Collectivite(
                     nom=f"Commune de test {i:04d}",
                     type=hasard.choice(types),
-                    code_insee=f"62{i:03d}" if i < 1000 else f"59{i - 1000:03d}",
+                    code_insee=code_insee(i),
                     population=hasard.randint(80, 120_000),
                     population_annee=2021,
                     emails_contact=f"mairie{i}@exemple.test",
