@@ -3,11 +3,17 @@
 from django.urls import path
 
 from conventions import views_gestion as vues
+from conventions import views_statistiques
 
 app_name = "gestion"
 
 urlpatterns = [
     path("", vues.tableau_de_bord, name="tableau_de_bord"),
+    path(
+        "tableau-de-bord/<graphique>.csv",
+        views_statistiques.graphique_csv,
+        name="tableau_de_bord_csv",
+    ),
     # Collectivités
     path("collectivites/", vues.collectivite_liste, name="collectivites"),
     path(
