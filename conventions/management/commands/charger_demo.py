@@ -8,6 +8,7 @@ from django.db import transaction
 from comptes.models import Utilisateur
 from conventions import demo as demo_conventions
 from devis import demo as demo_devis
+from facturation import demo as demo_facturation
 
 COMPTES_DEMO = [
     # (adresse, mot de passe, rôle, superutilisateur, prénom, nom)
@@ -54,6 +55,7 @@ class Command(BaseCommand):
             # Chaque module renvoie ses comptes (adresse, mot de passe, rôle).
             comptes = list(demo_conventions.charger(self.stdout) or [])
             comptes += list(demo_devis.charger(self.stdout) or [])
+            demo_facturation.charger(self.stdout)
         self.stdout.write(self.style.SUCCESS("Données de démonstration chargées."))
         self.stdout.write("Comptes de démonstration :")
         for email, mot_de_passe, role, *_ in COMPTES_DEMO:
