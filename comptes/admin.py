@@ -1,4 +1,5 @@
-"""Administration des comptes : adresse, rôle, rattachements aux collectivités."""
+"""Administration des comptes : adresse, rôle, rattachements aux collectivités,
+et l'historique de chaque compte (bouton « Historique », sans mot de passe)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from comptes.models import Utilisateur
+from config.historique import HistoriqueAdmin
 from conventions.admin import AdhesionEnLigne
 
 
@@ -37,7 +39,7 @@ class UtilisateurModificationForm(_EmailUnique, UserChangeForm):
 
 
 @admin.register(Utilisateur)
-class UtilisateurAdmin(UserAdmin):
+class UtilisateurAdmin(HistoriqueAdmin, UserAdmin):
     form = UtilisateurModificationForm
     add_form = UtilisateurCreationForm
     fieldsets = (

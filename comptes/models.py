@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class UtilisateurManager(BaseUserManager):
@@ -33,6 +34,22 @@ class UtilisateurManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
 
+class HistoriqueDesComptes(HistoricalRecords):
+    """L'historique d'un compte, sans ce qui ne s'y lit pas.
+
+    Les champs exclus ne sont pas copiés (jamais d'empreinte de mot de passe
+    dans une table historique) ; un enregistrement qui ne touche que des champs
+    exclus (la date de connexion que Django écrit à chaque connexion, un
+    ré-hachage du mot de passe) n'ajoute pas de ligne vide à l'historique.
+    """
+
+    def post_save(self, instance, created, using=None, **kwargs):
+        champs = kwargs.get("update_fields")
+        if not created and champs and set(champs) <= set(self.excluded_fields):
+            return
+        super().post_save(instance, created, using=using, **kwargs)
+
+
 class Utilisateur(AbstractUser):
     """Compte de l'application : l'adresse électronique sert d'identifiant.
 
@@ -56,6 +73,8 @@ class Utilisateur(AbstractUser):
     REQUIRED_FIELDS: list[str] = []
 
     objects = UtilisateurManager()
+    # Qui a changé un rôle, une adresse, l'état actif, quand.
+    history = HistoriqueDesComptes(excluded_fields=["password", "last_login"])
 
     class Meta:
         verbose_name = "utilisateur"

@@ -15,13 +15,14 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from comptes.models import Utilisateur
+from comptes.selectors import journal_des_comptes
+from config import historique
 from conventions.formats import format_date
 from conventions.models import Adhesion, Collectivite, Convention, TermesConvention
 from conventions.recherche import normaliser
 
 Statut = Convention.Statut
 EN_PREPARATION = (Statut.BROUILLON, Statut.EN_SIGNATURE)
-NATURES = {"+": "Création", "~": "Modification", "-": "Suppression"}
 
 # Champs suivis dans le journal des modifications.
 CHAMPS_JOURNAL_COLLECTIVITE = (
@@ -29,6 +30,7 @@ CHAMPS_JOURNAL_COLLECTIVITE = (
     "categorie_forcee",
     "categorie_forcee_motif",
 )
+CHAMPS_JOURNAL_ADHESION = ("role",)
 CHAMPS_JOURNAL_CONVENTION = (
     "statut",
     "date_effet",
@@ -164,38 +166,9 @@ def _valeur(enregistrement, champ: str) -> str:
 
 
 def journal(enregistrements, champs: tuple[str, ...], modele) -> list[dict]:
-    """Lignes d'historique (simple_history), les plus récentes d'abord.
-
-    ``enregistrements`` : enregistrements historiques d'un ou plusieurs objets,
-    dans l'ordre chronologique. Chaque ligne : date, auteur, nature, motif et
-    changements (« champ : avant → après ») par rapport à l'état précédent du
-    même objet.
-    """
-    lignes = []
-    precedents: dict[int, object] = {}
-    for enregistrement in enregistrements:
-        avant = precedents.get(enregistrement.id)
-        changements = []
-        if avant is not None and enregistrement.history_type == "~":
-            for champ in champs:
-                ancien, nouveau = _valeur(avant, champ), _valeur(enregistrement, champ)
-                if ancien != nouveau:
-                    changements.append(
-                        (modele._meta.get_field(champ).verbose_name, ancien, nouveau)
-                    )
-        precedents[enregistrement.id] = enregistrement
-        lignes.append(
-            {
-                "date": enregistrement.history_date,
-                "auteur": enregistrement.history_user,
-                "nature": NATURES.get(enregistrement.history_type, ""),
-                "motif": enregistrement.history_change_reason or "",
-                "changements": changements,
-                "objet_id": enregistrement.id,
-            }
-        )
-    lignes.reverse()
-    return lignes
+    """Lignes d'historique (simple_history), les plus récentes d'abord, les
+    dates en toutes lettres (:func:`config.historique.journal`)."""
+    return historique.journal(enregistrements, champs, modele, valeur=_valeur)
 
 
 def journal_collectivite(collectivite: Collectivite) -> list[dict]:
@@ -230,3 +203,36 @@ def journaux_des_conventions(collectivite: Collectivite) -> dict[int, list[dict]
     for ligne in journal(historiques, CHAMPS_JOURNAL_CONVENTION, Convention):
         journaux.setdefault(ligne["objet_id"], []).append(ligne)
     return journaux
+
+
+def _rattache(enregistrement) -> str:
+    utilisateur = enregistrement.utilisateur
+    if utilisateur is None:
+        return f"Rattachement du compte n°{enregistrement.utilisateur_id} (supprimé)"
+    return f"Rattachement de {utilisateur.email}"
+
+
+def journal_des_rattachements(collectivite: Collectivite) -> list[dict]:
+    """Qui a rattaché un utilisateur du portail à la collectivité, changé son
+    rôle (consultation, signataire) ou l'a retiré, et qui a changé le compte
+    de ces utilisateurs (rôle, adresse, état actif), quand : deux requêtes,
+    rattachements retirés compris, la ligne la plus récente d'abord."""
+    rattachements = (
+        Adhesion.history.filter(collectivite_id=collectivite.pk)
+        .select_related("history_user", "utilisateur")
+        .order_by("history_date", "history_id")
+    )
+    rattaches = Adhesion.history.filter(collectivite_id=collectivite.pk).values(
+        "utilisateur_id"
+    )
+    return historique.fusionner(
+        historique.journal(
+            rattachements,
+            CHAMPS_JOURNAL_ADHESION,
+            Adhesion,
+            valeur=_valeur,
+            objet=_rattache,
+            creation=True,
+        ),
+        journal_des_comptes(rattaches),
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from config.historique import HistoriqueAdmin
 from conventions.admin import LectureSeuleMixin
 from devis.models import (
     CompteurDevis,
@@ -102,7 +103,7 @@ class DevisAdmin(admin.ModelAdmin):
 
 
 @admin.register(DemandeDevis)
-class DemandeDevisAdmin(LectureSeuleMixin, admin.ModelAdmin):
+class DemandeDevisAdmin(LectureSeuleMixin, HistoriqueAdmin):
     list_display = ("__str__", "collectivite", "statut", "demandee_par", "creee_le")
     list_filter = ("statut",)
     search_fields = ("collectivite__nom",)

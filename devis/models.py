@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from conventions.models import Collectivite, Organisme, stockage_prive
 from tarifs.calcul import cle_du_code
@@ -52,6 +53,9 @@ class DemandeDevis(models.Model):
         related_name="+",
     )
     creee_le = models.DateTimeField("créée le", auto_now_add=True)
+
+    # Qui a changé la demande (lignes, commentaire, statut), quand.
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "demande de devis"

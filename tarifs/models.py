@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from tarifs.enums import Emetteur, Periodicite
 
@@ -78,6 +79,11 @@ class GrilleTarifaire(VersionPubliee):
         "empreinte du fichier source", max_length=64, blank=True, editable=False
     )
 
+    # Qui a changé quoi, quand (les tables historiques ne sont pas gardées :
+    # elles ne reçoivent que des insertions). « instance » n'y est pas copiée :
+    # le nom est pris par simple_history (l'objet d'un enregistrement).
+    history = HistoricalRecords(excluded_fields=["instance"])
+
     class Meta:
         verbose_name = "grille tarifaire"
         verbose_name_plural = "grilles tarifaires"
@@ -101,7 +107,14 @@ class GrilleTarifaire(VersionPubliee):
 
 
 class LigneDeGrille(models.Model):
-    """Base des lignes d'une grille : refuse toute écriture si elle est publiée."""
+    """Base des lignes d'une grille : refuse toute écriture si elle est publiée.
+
+    Chaque ligne (catégories, barèmes, paliers, prestations, tarifs, montants par
+    catégorie, lignes dérivées) a son historique : ``inherit=True`` le donne à
+    chaque sous-classe, qui a sa propre table historique.
+    """
+
+    history = HistoricalRecords(inherit=True)
 
     class Meta:
         abstract = True
