@@ -199,12 +199,14 @@ def _sans_prix(donnees: QueryDict) -> QueryDict:
     return copie
 
 
-def _formulaire_demande(grille, collectivite: Collectivite, donnees=None):
+def _formulaire_demande(grille, collectivite: Collectivite, donnees=None, initial=None):
     """Le formulaire de demande du back office, collectivité fixée et sans
     aucun champ de prix saisi."""
     if donnees is not None:
         donnees = _sans_prix(donnees)
-    form = DemandeDevisForm(donnees, grille=grille, collectivite_fixe=collectivite)
+    form = DemandeDevisForm(
+        donnees, grille=grille, collectivite_fixe=collectivite, initial=initial
+    )
     form.fields["commentaire"].label = "Commentaire pour le CDG 62 (facultatif)"
     return form
 
@@ -251,7 +253,13 @@ def demander(request, cid: int):
             messages.success(request, "Votre demande a été transmise au CDG 62.")
             return redirect("portail:collectivite", cid=cid)
     else:
-        form = _formulaire_demande(grille, collectivite)
+        # « Demander ce devis » du simulateur public : quantités pré-remplies.
+        initial = {
+            cle: valeur
+            for cle, valeur in request.GET.items()
+            if cle.startswith(("quantite_", "intervention_"))
+        }
+        form = _formulaire_demande(grille, collectivite, initial=initial)
     return render(
         request,
         "devis/portail/demander.html",

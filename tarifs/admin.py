@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
+from config.historique import HistoriqueAdmin
 from tarifs.models import (
     Bareme,
     Categorie,
@@ -20,7 +22,25 @@ from tarifs.models import (
     Tarif,
     TarifCategorie,
 )
+from tarifs.selectors import (
+    grille_differences,
+    grille_remplacee,
+    journal_de_la_grille,
+)
 from tarifs.services import grille_dupliquer, grille_erreurs, grille_publier
+
+
+def _avant_publication(grille: GrilleTarifaire) -> dict:
+    """Ce que la confirmation de publication montre d'un brouillon : ce qui
+    empêche de le publier et chaque prix qui change par rapport à la grille
+    publiée qu'il remplacerait (avant → après)."""
+    reference = grille_remplacee(grille)
+    return {
+        "grille": grille,
+        "erreurs": grille_erreurs(grille),
+        "reference": reference,
+        "ecarts": grille_differences(reference, grille),
+    }
 
 
 def _grille_de(obj) -> GrilleTarifaire | None:
@@ -92,7 +112,7 @@ class LigneDeriveeInline(VerrouPublication, admin.TabularInline):
 
 
 @admin.register(GrilleTarifaire)
-class GrilleTarifaireAdmin(VerrouPublication, admin.ModelAdmin):
+class GrilleTarifaireAdmin(VerrouPublication, HistoriqueAdmin):
     list_display = [
         "reference",
         "date_deliberation",
@@ -106,6 +126,15 @@ class GrilleTarifaireAdmin(VerrouPublication, admin.ModelAdmin):
     inlines = [CategorieInline, BaremeInline, PrestationInline, LigneDeriveeInline]
     actions = ["dupliquer", "publier"]
     date_hierarchy = "date_effet"
+    # Sous l'historique de la grille, celui de chacune de ses lignes.
+    object_history_template = "admin/tarifs/grilletarifaire/historique.html"
+
+    def history_view(self, request, object_id, extra_context=None):
+        grille = self.get_object(request, unquote(object_id))
+        contexte = {"journal_lignes": journal_de_la_grille(grille) if grille else []}
+        return super().history_view(
+            request, object_id, contexte | (extra_context or {})
+        )
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -147,7 +176,7 @@ class GrilleTarifaireAdmin(VerrouPublication, admin.ModelAdmin):
                     **self.admin_site.each_context(request),
                     "title": "Confirmer la publication",
                     "opts": self.model._meta,
-                    "grilles": [(g, grille_erreurs(g)) for g in brouillons],
+                    "grilles": [_avant_publication(g) for g in brouillons],
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                 },
             )
@@ -177,7 +206,7 @@ class TarifInline(VerrouPublication, admin.TabularInline):
 
 
 @admin.register(Prestation)
-class PrestationAdmin(VerrouPublication, admin.ModelAdmin):
+class PrestationAdmin(VerrouPublication, HistoriqueAdmin):
     list_display = ["code", "libelle", "section", "grille"]
     list_filter = ["grille"]
     search_fields = ["code", "libelle"]
@@ -190,7 +219,7 @@ class TarifCategorieInline(VerrouPublication, admin.TabularInline):
 
 
 @admin.register(Tarif)
-class TarifAdmin(VerrouPublication, admin.ModelAdmin):
+class TarifAdmin(VerrouPublication, HistoriqueAdmin):
     list_display = ["prestation", "emetteur", "calcul", "periodicite", "prix_unitaire"]
     list_filter = ["emetteur", "calcul", "prestation__grille"]
     search_fields = ["prestation__code"]
@@ -203,7 +232,7 @@ class PalierInline(VerrouPublication, admin.TabularInline):
 
 
 @admin.register(Bareme)
-class BaremeAdmin(VerrouPublication, admin.ModelAdmin):
+class BaremeAdmin(VerrouPublication, HistoriqueAdmin):
     list_display = ["code", "libelle", "grille"]
     list_filter = ["grille"]
     search_fields = ["code", "libelle"]
@@ -211,7 +240,7 @@ class BaremeAdmin(VerrouPublication, admin.ModelAdmin):
 
 
 @admin.register(LigneDerivee)
-class LigneDeriveeAdmin(VerrouPublication, admin.ModelAdmin):
+class LigneDeriveeAdmin(VerrouPublication, HistoriqueAdmin):
     list_display = ["code", "libelle", "emetteur", "grille"]
     list_filter = ["grille"]
     search_fields = ["code"]
