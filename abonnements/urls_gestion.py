@@ -1,10 +1,14 @@
 from django.urls import path
 
 from abonnements import views as vues
+from abonnements import views_listes
+from abonnements.views_comparaison import comparaison
 
 app_name = "abonnements"
 
 urlpatterns = [
+    path("liste/", views_listes.abonnements_liste, name="abonnements_liste"),
+    path("cles/", views_listes.cles_liste, name="cles_liste"),
     path("renouvellements/", vues.renouvellements, name="renouvellements"),
     path(
         "renouvellements/lancer",
@@ -35,4 +39,9 @@ urlpatterns = [
     ),
     path("<int:pk>/debut", vues.abonnement_debut, name="abonnement_debut"),
     path("<int:pk>/resilier", vues.abonnement_resilier, name="abonnement_resilier"),
+    path(
+        "comparaison/<int:grille_pk>/",
+        comparaison,
+        name="comparaison",
+    ),
 ]

@@ -5,10 +5,17 @@ from comptes import views as comptes_views
 from config import views as config_views
 from conventions import urls_portail as conventions_portail
 from devis import urls_portail as devis_portail
+from facturation import urls_portail as facturation_portail
 
 # Le portail des collectivités : ses pages de collectivités et de conventions
-# (conventions) et ses devis (devis), sous un même espace de noms.
-portail = (conventions_portail.urlpatterns + devis_portail.urlpatterns, "portail")
+# (conventions), ses devis (devis) et leurs factures (facturation), sous un
+# même espace de noms.
+portail = (
+    conventions_portail.urlpatterns
+    + devis_portail.urlpatterns
+    + facturation_portail.urlpatterns,
+    "portail",
+)
 
 urlpatterns = [
     path("", comptes_views.accueil, name="accueil"),

@@ -7,21 +7,25 @@ style, polices Inter, images) ou des URI ``data:`` ; toute autre adresse
 (``http``, ``https``, ``ftp``, fichier hors des répertoires statiques) est
 refusée. Un PDF se rend ainsi à l'identique sur un serveur sans accès sortant.
 
+WeasyPrint n'est importé qu'au premier rendu (la moitié du démarrage de
+``manage.py`` sinon, pour chaque commande et chaque worker) ; les feuilles de
+style analysées et la configuration des polices sont construites une fois par
+processus.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import mimetypes
 import posixpath
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from django.contrib.staticfiles import finders
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 # Racine virtuelle des fichiers statiques dans les PDF : un gabarit écrit
 # ``<link href="css/pdf.css">`` ou ``/static/css/pdf.css`` ; les deux se
@@ -73,46 +77,73 @@ def _fichier_statique(url: str) -> Path:
     raise AccesRefuse(f"Fichier hors des répertoires statiques : {url}")
 
 
-class RecuperateurStatique(URLFetcher):
-    """Récupérateur d'URL de WeasyPrint limité aux fichiers statiques du projet.
+@functools.cache
+def _classe_recuperateur():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    Autorisés : les fichiers statiques (voir ``_fichier_statique``) et les URI
-    ``data:`` (contenu embarqué, sans réseau). Tout le reste lève ``AccesRefuse`` :
-    WeasyPrint journalise alors un avertissement et ignore la ressource.
-    """
+    class RecuperateurStatique(URLFetcher):
+        """Récupérateur d'URL de WeasyPrint limité aux fichiers statiques du projet.
 
-    def fetch(self, url, headers=None):
-        schema = url.split(":", 1)[0].lower() if ":" in url else ""
-        if schema == "data":
-            return super().fetch(url, headers)
-        if schema != "file":
-            raise AccesRefuse(f"Accès réseau refusé pendant le rendu PDF : {url}")
-        fichier = _fichier_statique(url)
-        type_mime = mimetypes.guess_type(fichier.name)[0] or "application/octet-stream"
-        if fichier.suffix == ".woff":
-            type_mime = "font/woff"
-        return URLFetcherResponse(
-            fichier.as_uri(),
-            body=fichier.read_bytes(),
-            headers={"Content-Type": type_mime},
-        )
+        Autorisés : les fichiers statiques (voir ``_fichier_statique``) et les URI
+        ``data:`` (contenu embarqué, sans réseau). Tout le reste lève ``AccesRefuse`` :
+        WeasyPrint journalise alors un avertissement et ignore la ressource.
+        """
+
+        def fetch(self, url, headers=None):
+            schema = url.split(":", 1)[0].lower() if ":" in url else ""
+            if schema == "data":
+                return super().fetch(url, headers)
+            if schema != "file":
+                raise AccesRefuse(f"Accès réseau refusé pendant le rendu PDF : {url}")
+            fichier = _fichier_statique(url)
+            type_mime = (
+                mimetypes.guess_type(fichier.name)[0] or "application/octet-stream"
+            )
+            if fichier.suffix == ".woff":
+                type_mime = "font/woff"
+            return URLFetcherResponse(
+                fichier.as_uri(),
+                body=fichier.read_bytes(),
+                headers={"Content-Type": type_mime},
+            )
+
+    return RecuperateurStatique
 
 
-def _feuilles(noms: Sequence[str]) -> tuple[list[CSS], FontConfiguration]:
-    # Pas de cache : mesuré sur la convention (5 pages), réutiliser les feuilles
-    # analysées et la FontConfiguration ne fait rien gagner de sensible
-    # (~0,35 s par rendu dans les deux cas) ; le coût est dans la mise en page.
+def __getattr__(nom: str):
+    # ``from conventions.moteur_pdf import RecuperateurStatique`` sans importer
+    # WeasyPrint avec le module.
+    if nom == "RecuperateurStatique":
+        return _classe_recuperateur()
+    raise AttributeError(nom)
+
+
+_verrou_feuilles = threading.Lock()
+
+
+@functools.cache
+def _feuilles(noms: tuple[str, ...]):
+    """Les feuilles analysées et leur configuration de polices, une fois par
+    processus (les fichiers statiques ne changent pas sans redéploiement)."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
     configuration = FontConfiguration()
     feuilles = [
         CSS(
             string=_fichier_statique(URL_DE_BASE + nom).read_text(encoding="utf-8"),
             base_url=URL_DE_BASE + nom,
-            url_fetcher=RecuperateurStatique(),
+            url_fetcher=_classe_recuperateur()(),
             font_config=configuration,
         )
         for nom in noms
     ]
     return feuilles, configuration
+
+
+# Libérée avant la fin de l'interpréteur : la configuration des polices se
+# détruit proprement tant que ses modules existent encore.
+atexit.register(_feuilles.cache_clear)
 
 
 def html_vers_pdf(
@@ -128,10 +159,13 @@ def html_vers_pdf(
     ``options`` est transmis à ``HTML.write_pdf`` (ex. ``pdf_variant="pdf/a-3b"``,
     ``attachments=[...]``, ``pdf_identifier=...``).
     """
-    feuilles, configuration = _feuilles(feuilles_de_style)
+    from weasyprint import HTML
+
+    with _verrou_feuilles:
+        feuilles, configuration = _feuilles(tuple(feuilles_de_style))
     options.setdefault("stylesheets", [])
     options["stylesheets"] = [*feuilles, *options["stylesheets"]]
     document = HTML(
-        string=html, base_url=URL_DE_BASE, url_fetcher=RecuperateurStatique()
+        string=html, base_url=URL_DE_BASE, url_fetcher=_classe_recuperateur()()
     )
     return document.write_pdf(font_config=configuration, **options)

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 
 from abonnements import cles
 from abonnements import selectors as abonnements_selectors
-from conventions import selectors, services
+from config.tableurs import export_demande, exporter
+from conventions import exports, selectors, services
 from conventions.access import agent_requis, collectivites_visibles
 from conventions.categories import categorie_expliquee
 from conventions.completude import manques_convention
@@ -34,6 +35,7 @@ from conventions.forms import (
     SignatureForm,
 )
 from conventions.models import Collectivite, Convention, Organisme, Signature
+from conventions.views_statistiques import graphiques_du_tableau_de_bord
 from devis import selectors as devis_selectors
 from tarifs.selectors import grille_en_vigueur, grille_instantane
 
@@ -60,6 +62,7 @@ def _page(request, liste, parametre: str = "page"):
     page = Paginator(liste, PAR_PAGE).get_page(request.GET.get(parametre))
     requete = request.GET.copy()
     requete.pop(parametre, None)
+    requete.pop("export", None)  # un lien de la page ne relance pas un export
     return page, requete.urlencode()
 
 
@@ -73,7 +76,8 @@ def _manquantes(convention: Convention) -> list[str]:
 @agent_requis
 def tableau_de_bord(request):
     """Ce qui attend un geste : conventions en préparation (les plus anciennes
-    d'abord, avec les signatures manquantes) et les effectifs par état."""
+    d'abord, avec les signatures manquantes) et les effectifs par état ; puis
+    les chiffres et graphiques (``conventions.views_statistiques``)."""
     en_attente = list(
         Convention.objects.filter(statut__in=EN_PREPARATION)
         .select_related("collectivite")
@@ -102,6 +106,8 @@ def tableau_de_bord(request):
             "nb_collectivites": collectivites["total"],
             "devis_bord": devis_selectors.tableau_de_bord(),
             "cles_bord": list(cles.cles_a_renouveler()[:20]),
+            # Chiffres et graphiques (une requête groupée par figure).
+            "graphiques": graphiques_du_tableau_de_bord(),
         },
     )
 
@@ -119,6 +125,15 @@ def collectivite_liste(request):
         .order_by("nom", "pk"),
         grille=grille,
     )
+    format = export_demande(request, filtre)
+    if format:
+        return exporter(
+            exports.collectivites_a_exporter(filtre.qs),
+            exports.colonnes_collectivites(grille),
+            format=format,
+            nom=f"collectivites-{timezone.localdate():%Y-%m-%d}",
+            titre="Collectivités",
+        )
     page, requete = _page(request, filtre.qs)
     lignes = [
         {
@@ -233,6 +248,7 @@ def _page_collectivite(request, collectivite: Collectivite, *, form_forcage=None
             "peut_creer_convention": grille is not None
             and situation["en_preparation"] is None,
             "adhesions": selectors.adhesions_de_la_collectivite(collectivite),
+            "journal_rattachements": selectors.journal_des_rattachements(collectivite),
             "journal": selectors.journal_collectivite(collectivite),
             "form_forcage": form_forcage,
             "devis_liste": list(devis_selectors.devis_de_la_collectivite(collectivite)),
@@ -332,6 +348,15 @@ def convention_liste(request):
         .prefetch_related("signatures")
         .order_by("-creee_le", "-pk"),
     )
+    format = export_demande(request, filtre)
+    if format:
+        return exporter(
+            exports.conventions_a_exporter(filtre.qs),
+            exports.COLONNES_CONVENTIONS,
+            format=format,
+            nom=f"conventions-{timezone.localdate():%Y-%m-%d}",
+            titre="Conventions",
+        )
     page, requete = _page(request, filtre.qs)
     for convention in page:
         convention.manquantes = _manquantes(convention)

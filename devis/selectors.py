@@ -13,6 +13,7 @@ from django.db.models.functions import Cast, Coalesce, ExtractYear
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from config.historique import journal, valeur_lisible
 from conventions.models import Collectivite, Organisme
 from devis.models import DemandeDevis, Devis, EnvoiDevis, EvenementDevis, LigneDevis
 from tarifs.models import Emetteur
@@ -292,3 +293,35 @@ def tableau_de_bord(aujourdhui: date | None = None) -> dict:
         "jours": JOURS_AVANT_EXPIRATION,
         "aujourdhui": aujourdhui,
     }
+
+
+# --- Journal des modifications d'une demande ----------------------------------
+
+CHAMPS_JOURNAL_DEMANDE = ("statut", "lignes_demandees", "commentaire")
+
+
+def _valeur_demande(enregistrement, champ: str) -> str:
+    """Les lignes demandées se lisent « code × quantité » ; le reste comme
+    partout (:func:`config.historique.valeur_lisible`)."""
+    if champ != "lignes_demandees" or not enregistrement.lignes_demandees:
+        return valeur_lisible(enregistrement, champ)
+    return ", ".join(
+        f"{ligne.get('code', '?')} × {ligne.get('quantite', '?')}"
+        + (" (avec intervention)" if ligne.get("intervention") else "")
+        for ligne in enregistrement.lignes_demandees
+    )
+
+
+def journal_de_la_demande(demande: DemandeDevis) -> list[dict]:
+    """Qui a créé ou changé la demande (lignes, commentaire, statut), quand :
+    une requête, la plus récente d'abord ; une création montre ce qui a été
+    demandé."""
+    return journal(
+        demande.history.select_related("history_user").order_by(
+            "history_date", "history_id"
+        ),
+        CHAMPS_JOURNAL_DEMANDE,
+        DemandeDevis,
+        valeur=_valeur_demande,
+        creation=True,
+    )

@@ -12,13 +12,15 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from config.tableurs import export_demande, exporter, requete_sans
 from conventions.access import agent_requis
 from conventions.completude import manques_destinataire, manques_emetteur
 from conventions.fichiers import reponse_fichier_prive
 from conventions.models import Collectivite
-from devis import selectors, services
+from devis import exports, selectors, services
 from devis.chiffrage_formulaire import apercu_du_chiffrage
 from devis.filters import DevisFilter
 from devis.forms import (
@@ -208,13 +210,25 @@ def chiffrage(request):
 def liste(request):
     """Tous les devis, filtrés et paginés (25 par page)."""
     filtre = DevisFilter(request.GET or None, queryset=selectors.devis_liste())
+    format = export_demande(request, filtre)
+    if format:
+        aujourdhui = timezone.localdate()
+        return exporter(
+            filtre.qs,
+            exports.colonnes_devis(aujourdhui),
+            format=format,
+            nom=f"devis-{aujourdhui:%Y-%m-%d}",
+            titre="Devis",
+        )
     page = Paginator(filtre.qs, PAR_PAGE).get_page(request.GET.get("page"))
-    parametres = request.GET.copy()
-    parametres.pop("page", None)
     return render(
         request,
         "devis/gestion/liste.html",
-        {"filtre": filtre, "page": page, "parametres": parametres.urlencode()},
+        {
+            "filtre": filtre,
+            "page": page,
+            "parametres": requete_sans(request, "page", "export"),
+        },
     )
 
 
@@ -223,6 +237,7 @@ def _contexte_detail(devis: Devis, **formulaires) -> dict:
         "devis": devis,
         "lignes": list(devis.lignes.all()),
         "autres_devis": [d for d in devis.demande.devis.all() if d.pk != devis.pk],
+        "journal_demande": selectors.journal_de_la_demande(devis.demande),
         "annulation_form": AnnulationForm(),
         "acceptation_form": AcceptationForm(avec_cle=bool(devis.lignes_de_cles())),
         "refus_form": RefusForm(),

@@ -100,6 +100,70 @@ ATTENDU = {
     "devis:detail": ({"pk": "devis_A"}, GESTION_PAGE, None),
     "devis:pdf": ({"pk": "devis_A"}, GESTION_PAGE, None),
     "devis:apercu": ({"pk": "brouillon_A"}, GESTION_PAGE, None),
+    # --- Exports des listes et état des sommes à facturer ---
+    "abonnements:abonnements_liste": ({}, GESTION_PAGE, None),
+    "abonnements:cles_liste": ({}, GESTION_PAGE, None),
+    "facturation:etat": ({}, GESTION_PAGE, None),
+    # --- Archives (export ZIP) ---
+    # Le monde n'a pas d'export : un numéro inconnu, refusé avant d'être cherché.
+    "archives:exports": ({}, GESTION_PAGE, None),
+    "archives:export_lancer": (
+        {},
+        GESTION_ACTION,
+        statuts(CONNEXION, 403, 403, 403, None, None),
+    ),
+    "archives:export": (
+        {"pk": 999999},
+        statuts(CONNEXION, 403, 403, 403, 404, 404),
+        None,
+    ),
+    "archives:export_progression": (
+        {"pk": 999999},
+        statuts(CONNEXION, 403, 403, 403, 404, 404),
+        None,
+    ),
+    "archives:export_telecharger": (
+        {"pk": 999999},
+        statuts(CONNEXION, 403, 403, 403, 404, 404),
+        None,
+    ),
+    # --- Tableau de bord : chiffres et graphiques (CSV de chaque figure) ---
+    "gestion:tableau_de_bord_csv": (
+        {"graphique": "montants-acceptes"},
+        GESTION_PAGE,
+        None,
+    ),
+    # --- Factures Factur-X ---
+    # Le devis A est émis, pas accepté : il n'a pas de facture (404 une fois
+    # l'accès passé ; la facture existante a ses tests, tests/facturation).
+    "facturation:facture_emettre": (
+        {"pk": "devis_A"},
+        GESTION_ACTION,
+        statuts(CONNEXION, 403, 403, 403, None, None),
+    ),
+    "facturation:facture_pdf": (
+        {"pk": "devis_A"},
+        statuts(CONNEXION, 403, 403, 403, 404, 404),
+        None,
+    ),
+    "portail:facture_pdf": (
+        {"cid": "A", "pk": "devis_A"},
+        statuts(CONNEXION, 404, 404, 404, 302, 302),
+        None,
+    ),
+    # --- Pages publiques (simulateur, grille) et comparaison des grilles ---
+    "public:simulateur": ({}, POUR_TOUS, None),
+    "public:simulateur_chiffrage": ({}, POUR_TOUS, None),
+    "public:simulateur_communes": ({}, POUR_TOUS, None),
+    "public:grille_en_vigueur": ({}, POUR_TOUS, None),
+    "public:grille": ({"reference": "2024-14"}, POUR_TOUS, None),
+    # Le monde n'a pas de brouillon de grille : un numéro inconnu, refusé avant
+    # d'être cherché (la page elle-même : tests/abonnements/test_comparaison.py).
+    "abonnements:comparaison": (
+        {"grille_pk": 999999},
+        statuts(CONNEXION, 403, 403, 403, 404, 404),
+        None,
+    ),
 }
 for _action in (
     "supprimer",
@@ -395,6 +459,7 @@ AJOUT_INTERDIT = {
         "abonnements_elementlivre",
         "abonnements_relance",
         "abonnements_renouvellement",
+        "archives_exportarchive",
         "django_tasks_database_dbtaskresult",
         "axes_accessattempt",
         "axes_accessfailurelog",
@@ -406,6 +471,8 @@ AJOUT_INTERDIT = {
         "devis_devis",
         "devis_envoidevis",
         "devis_evenementdevis",
+        "facturation_compteurfacture",
+        "facturation_facture",
     )
 }
 
