@@ -51,7 +51,9 @@ def en_csv(liste: list[dict]) -> bytes:
     ecrivain = csv.writer(sortie, delimiter=";")
     ecrivain.writerow(["Code commune", "Libellé", "Population totale", "SIREN"])
     for c in liste:
-        ecrivain.writerow([c["code"], c["nom"], c.get("population", ""), c.get("siren", "")])
+        ecrivain.writerow(
+            [c["code"], c["nom"], c.get("population", ""), c.get("siren", "")]
+        )
     return sortie.getvalue().encode("utf-8")
 
 
