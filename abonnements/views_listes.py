@@ -6,13 +6,13 @@ seule page)."""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.db.models import F
 from django.shortcuts import render
 from django.utils import timezone
 
 from abonnements.filters import AbonnementFilter, CleFilter
 from abonnements.models import Abonnement, CleSignature
+from config.pagination import PaginateurPlafonne
 from config.tableurs import (
     Colonne,
     export_demande,
@@ -26,7 +26,7 @@ PAR_PAGE = 25
 
 
 def _page(request, liste):
-    page = Paginator(liste, PAR_PAGE).get_page(request.GET.get("page"))
+    page = PaginateurPlafonne(liste, PAR_PAGE).get_page(request.GET.get("page"))
     return page, requete_sans(request, "page", "export")
 
 

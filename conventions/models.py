@@ -442,6 +442,10 @@ class Convention(models.Model):
         verbose_name = "convention"
         verbose_name_plural = "conventions"
         ordering = ["-creee_le"]
+        indexes = [
+            # L'ordre de la liste du back office (les plus récentes d'abord).
+            models.Index(fields=["-creee_le", "-id"], name="convention_recentes"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["collectivite"],

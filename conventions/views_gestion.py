@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from abonnements import cles
 from abonnements import selectors as abonnements_selectors
+from config.pagination import PaginateurPlafonne
 from config.tableurs import export_demande, exporter
 from conventions import exports, selectors, services
 from conventions.access import agent_requis, collectivites_visibles
@@ -59,7 +59,7 @@ def _texte(erreur: ValidationError) -> str:
 
 def _page(request, liste, parametre: str = "page"):
     """Page demandée et la chaîne de requête à reprendre dans les liens."""
-    page = Paginator(liste, PAR_PAGE).get_page(request.GET.get(parametre))
+    page = PaginateurPlafonne(liste, PAR_PAGE).get_page(request.GET.get(parametre))
     requete = request.GET.copy()
     requete.pop(parametre, None)
     requete.pop("export", None)  # un lien de la page ne relance pas un export

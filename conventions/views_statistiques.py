@@ -9,8 +9,10 @@ et chaque figure se télécharge en CSV à
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from django.core.cache import cache
 from django.http import Http404
 from django.utils import timezone
 
@@ -40,9 +42,29 @@ GRAPHIQUES: dict[str, Callable[[], Graphique]] = {
 }
 
 
-def graphiques_du_tableau_de_bord() -> list[Graphique]:
-    """Toutes les figures du tableau de bord, dans l'ordre de la page."""
+journal = logging.getLogger(__name__)
+
+# Les figures portent sur des mois et des effectifs : calculées au plus une fois
+# toutes les cinq minutes (cache de Django), elles ne coûtent plus six agrégats
+# sur les tables entières à chaque visite du tableau de bord, quelle que soit la
+# taille des tables. Les listes « à traiter » du tableau de bord, elles, restent
+# lues à chaque visite.
+DUREE_CACHE = 300
+
+
+def _calculer() -> list[Graphique]:
     return [fabrique() for fabrique in GRAPHIQUES.values()]
+
+
+def graphiques_du_tableau_de_bord() -> list[Graphique]:
+    """Toutes les figures du tableau de bord, dans l'ordre de la page (gardées
+    cinq minutes en cache ; calculées sur-le-champ si le cache est en panne)."""
+    cle = f"tableau-de-bord:graphiques:{timezone.localdate():%Y-%m-%d}"
+    try:
+        return cache.get_or_set(cle, _calculer, DUREE_CACHE)
+    except Exception:  # Redis arrêté : la page se calcule sans lui
+        journal.warning("Cache indisponible : figures du tableau de bord calculées")
+        return _calculer()
 
 
 @agent_requis

@@ -45,12 +45,27 @@ def noms_des_emetteurs() -> dict[str, str]:
 
 def devis_liste() -> QuerySet[Devis]:
     """Tous les devis, avec l'émetteur, la collectivité et l'année (année du
-    numéro, ou de création pour un brouillon)."""
-    return Devis.objects.select_related("emetteur", "collectivite").annotate(
-        annee_affichee=Coalesce(
+    numéro, ou de création pour un brouillon). Seules les colonnes que la liste
+    montre sont lues (les valeurs figées en JSON pèsent plus que tout le reste)."""
+    return (
+        Devis.objects.select_related("emetteur", "collectivite")
+        .only(
+            "numero",
+            "statut",
+            "date_validite",
             "annee",
-            Cast(ExtractYear("cree_le"), IntegerField()),
-            output_field=IntegerField(),
+            "cree_le",
+            "total_premiere_annee",
+            "emetteur__nom",
+            "emetteur__code",
+            "collectivite__nom",
+        )
+        .annotate(
+            annee_affichee=Coalesce(
+                "annee",
+                Cast(ExtractYear("cree_le"), IntegerField()),
+                output_field=IntegerField(),
+            )
         )
     )
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from config.pagination import PaginateurPlafonne
 from config.tableurs import export_demande, exporter, requete_sans
 from conventions.access import agent_requis
 from conventions.completude import manques_destinataire, manques_emetteur
@@ -220,7 +220,7 @@ def liste(request):
             nom=f"devis-{aujourdhui:%Y-%m-%d}",
             titre="Devis",
         )
-    page = Paginator(filtre.qs, PAR_PAGE).get_page(request.GET.get("page"))
+    page = PaginateurPlafonne(filtre.qs, PAR_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "devis/gestion/liste.html",
