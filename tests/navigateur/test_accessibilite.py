@@ -217,7 +217,15 @@ PAGES = [
             "/modifier"
         ),
     ),
+    _page("agent", "abonnements", lambda s: "/gestion/abonnements/liste/"),
+    _page("agent", "cles", lambda s: "/gestion/abonnements/cles/"),
+    _page("agent", "etat-a-facturer", lambda s: "/gestion/facturation/etat/"),
+    _page("agent", "archives", lambda s: "/gestion/archives/"),
     _page("agent", "404", lambda s: "/gestion/page-inconnue/", statut=404),
+    # Pages publiques
+    _page(None, "simulateur", lambda s: "/simulateur/"),
+    _page(None, "tarifs", lambda s: "/tarifs/"),
+    _page(None, "tarifs-2024-14", lambda s: "/tarifs/2024-14/"),
     # Portail
     _page("secretaire", "choix-collectivite", lambda s: "/portail/"),
     _page(
