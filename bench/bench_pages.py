@@ -299,11 +299,13 @@ def tableau(resultats: dict[int, dict]) -> str:
         entete += f" | croissance p95 {echelles[-1]}×/{echelles[0]}×"
     colonnes = 2 + 3 * len(echelles) + (len(echelles) > 1)
     lignes = [entete + " |", "|" + "---|" * colonnes]
-    par_page = {e: {m["page"]: m for m in resultats[e]["pages"]} for e in echelles}
+    par_page = {
+        e: {(m["cote"], m["page"]): m for m in resultats[e]["pages"]} for e in echelles
+    }
     for mesure in resultats[echelles[0]]["pages"]:
         cellules = [mesure["cote"], mesure["page"]]
         for e in echelles:
-            m = par_page[e][mesure["page"]]
+            m = par_page[e][(mesure["cote"], mesure["page"])]
             statut = "" if m["statut"] == 200 else f" ({m['statut']})"
             cellules += [
                 f"{m['requetes']}{statut}",
@@ -311,8 +313,9 @@ def tableau(resultats: dict[int, dict]) -> str:
                 f"{m['p95']:.1f}",
             ]
         if len(echelles) > 1:
-            premier = par_page[echelles[0]][mesure["page"]]["p95"]
-            dernier = par_page[echelles[-1]][mesure["page"]]["p95"]
+            cle = (mesure["cote"], mesure["page"])
+            premier = par_page[echelles[0]][cle]["p95"]
+            dernier = par_page[echelles[-1]][cle]["p95"]
             cellules.append(f"{dernier / premier:.2f}")
         lignes.append("| " + " | ".join(cellules) + " |")
     for e in echelles:

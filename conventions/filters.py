@@ -43,9 +43,9 @@ class CollectiviteFilter(django_filters.FilterSet):
     epci = django_filters.ModelChoiceFilter(
         label="EPCI",
         empty_label="Tous les EPCI",
-        queryset=Collectivite.objects.filter(type=Collectivite.Type.EPCI).order_by(
-            "nom"
-        ),
+        queryset=Collectivite.objects.filter(type=Collectivite.Type.EPCI)
+        .only("pk", "nom")
+        .order_by("nom"),
     )
     arrondissement = django_filters.ChoiceFilter(
         label="Arrondissement",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -89,12 +89,19 @@ def tableau_de_bord(request):
     effectifs = dict(
         Convention.objects.values_list("statut").annotate(n=Count("pk")).order_by()
     )
-    actives = Convention.objects.filter(
-        collectivite=OuterRef("pk"), statut__in=[*EN_PREPARATION, Statut.SIGNEE]
+    # Par les conventions (index sur la collectivité), plutôt qu'une sonde
+    # NOT EXISTS par collectivité.
+    nb_collectivites = Collectivite.objects.count()
+    sous_convention = (
+        Convention.objects.filter(statut__in=[*EN_PREPARATION, Statut.SIGNEE])
+        .values("collectivite_id")
+        .distinct()
+        .count()
     )
-    collectivites = Collectivite.objects.aggregate(
-        total=Count("pk"), sans_convention=Count("pk", filter=~Q(Exists(actives)))
-    )
+    collectivites = {
+        "total": nb_collectivites,
+        "sans_convention": nb_collectivites - sous_convention,
+    }
     return render(
         request,
         "conventions/gestion/tableau_de_bord.html",

@@ -30,10 +30,12 @@ def q_perimes(aujourdhui: date) -> Q:
 
 
 def q_en_attente(aujourdhui: date) -> Q:
-    """Devis émis, encore valables, sans réponse de la collectivité."""
-    return Q(statut=Devis.Statut.EMIS) & (
-        Q(date_validite__isnull=True) | Q(date_validite__gte=aujourdhui)
-    )
+    """Devis émis, encore valables, sans réponse de la collectivité.
+
+    L'émission fixe toujours la date de validité : pas de « OU date vide »,
+    qui empêchait l'index (statut, date_validite) de servir le tri et le
+    comptage du tableau de bord."""
+    return Q(statut=Devis.Statut.EMIS, date_validite__gte=aujourdhui)
 
 
 def noms_des_emetteurs() -> dict[str, str]:
@@ -135,21 +137,32 @@ def devis_expirant_bientot(
     )
 
 
+# Au-delà, le tableau de bord dit « plus de 1 000 » : compter exactement des
+# dizaines de milliers de devis en attente lirait toute la table à chaque visite.
+PLAFOND_COMPTES = 1000
+
+
+def _compte_borne(queryset) -> str:
+    """« 42 », ou « plus de 1 000 » : un COUNT sur une sous-requête LIMIT."""
+    nombre = queryset.order_by().values("pk")[: PLAFOND_COMPTES + 1].count()
+    if nombre > PLAFOND_COMPTES:
+        return f"plus de {PLAFOND_COMPTES:,}".replace(",", "\u202f")
+    return str(nombre)
+
+
 def totaux_en_attente(
     aujourdhui: date | None = None, jours: int = JOURS_AVANT_EXPIRATION
-) -> dict[str, int]:
-    """Nombre de devis en attente de réponse et, parmi eux, expirant dans
-    ``jours`` jours — en une seule requête."""
+) -> dict[str, str]:
+    """Nombre (borné) de devis en attente de réponse et, parmi eux, expirant
+    dans ``jours`` jours, à afficher."""
     aujourdhui = aujourdhui or timezone.localdate()
-    en_attente = q_en_attente(aujourdhui)
-    return Devis.objects.aggregate(
-        en_attente=Count("pk", filter=en_attente),
-        expirant=Count(
-            "pk",
-            filter=en_attente
-            & Q(date_validite__lte=aujourdhui + timedelta(days=jours)),
+    en_attente = Devis.objects.filter(q_en_attente(aujourdhui))
+    return {
+        "en_attente": _compte_borne(en_attente),
+        "expirant": _compte_borne(
+            en_attente.filter(date_validite__lte=aujourdhui + timedelta(days=jours))
         ),
-    )
+    }
 
 
 def demandes_a_chiffrer() -> QuerySet[DemandeDevis]:

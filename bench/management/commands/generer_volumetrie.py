@@ -71,7 +71,9 @@ class Command(BaseCommand):
         )
 
     def _generer(self, hasard, grille, nb_collectivites, nb_devis):
-        types = [Collectivite.Type.COMMUNE] * 8 + [
+        # Les parts de la France : 1 254 EPCI pour 34 969 communes (1 sur 28) ;
+        # 10 % d'EPCI faisaient un menu « EPCI » de 2 000 entrées à 10×.
+        types = [Collectivite.Type.COMMUNE] * 26 + [
             Collectivite.Type.EPCI,
             Collectivite.Type.CCAS,
         ]
