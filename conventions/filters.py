@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q
 
 from conventions.categories import filtrer_par_categorie
@@ -40,12 +41,15 @@ class CollectiviteFilter(django_filters.FilterSet):
     categorie = django_filters.ChoiceFilter(
         method="filtrer_categorie", label="Catégorie", empty_label="Toutes"
     )
-    epci = django_filters.ModelChoiceFilter(
+    # Un champ de recherche plutôt qu'un menu : 1 254 EPCI en France (20 dans
+    # le Pas-de-Calais) ne se rendent pas en <select> à chaque affichage de la
+    # liste ; la page d'un EPCI y renvoie par son identifiant.
+    epci = django_filters.CharFilter(
         label="EPCI",
-        empty_label="Tous les EPCI",
-        queryset=Collectivite.objects.filter(type=Collectivite.Type.EPCI)
-        .only("pk", "nom")
-        .order_by("nom"),
+        method="filtrer_epci",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Nom de l'EPCI"}
+        ),
     )
     arrondissement = django_filters.ChoiceFilter(
         label="Arrondissement",
@@ -83,6 +87,16 @@ class CollectiviteFilter(django_filters.FilterSet):
                 | Q(siret__startswith=compact)
             )
         return queryset.filter(condition)
+
+    def filtrer_epci(self, queryset, name, value):
+        """Un identifiant (lien depuis la page d'un EPCI) ou un nom."""
+        value = value.strip()
+        if not value:
+            return queryset
+        if value.isascii() and value.isdigit() and len(value) < 19:
+            return queryset.filter(epci_id=int(value))
+        condition = q_nom_cherche(value, chemin="epci__")
+        return queryset.none() if condition is None else queryset.filter(condition)
 
     def filtrer_categorie(self, queryset, name, value):
         if not value or self.grille is None:

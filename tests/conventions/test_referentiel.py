@@ -165,3 +165,14 @@ def test_the_list_filters_by_epci_and_arrondissement(client, alice_agent, charge
 
     assert par_epci.context["page"].paginator.count == ruitz.epci.communes.count()
     assert par_arrondissement.context["page"].paginator.count == 50
+
+
+def test_the_epci_filter_also_finds_communes_by_the_epci_name(
+    client, alice_agent, charge
+):
+    client.force_login(alice_agent)
+    ruitz = Collectivite.objects.get(code_insee="62727")
+
+    reponse = client.get(reverse("gestion:collectivites"), {"epci": ruitz.epci.nom})
+
+    assert reponse.context["page"].paginator.count == ruitz.epci.communes.count()
