@@ -27,6 +27,8 @@ SECRET_KEY = env.str(
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Jeton périmé (connexion dans un autre onglet…) : page française, jamais brute.
+CSRF_FAILURE_VIEW = "config.views.echec_csrf"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

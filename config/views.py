@@ -54,3 +54,33 @@ def sante(request):
     return HttpResponse(
         f"ok\ncache : {_etat_du_cache()}", content_type="text/plain; charset=utf-8"
     )
+
+
+def echec_csrf(request, reason=""):
+    """Échec de la vérification CSRF (``CSRF_FAILURE_VIEW``).
+
+    Cas courant : la connexion a été faite dans un autre onglet, puis le
+    formulaire de connexion de cet onglet-ci est envoyé avec un jeton périmé.
+    L'utilisateur est déjà connecté : il va sur sa page d'accueil (portail ou
+    back-office, voir ``comptes.views.accueil``). Sinon, une page 403 en
+    français invite à recharger la page.
+    """
+    from django.contrib import messages
+    from django.shortcuts import redirect, render
+    from django.urls import reverse
+
+    utilisateur = getattr(request, "user", None)
+    if (
+        utilisateur is not None
+        and utilisateur.is_authenticated
+        and request.path == reverse("connexion")
+    ):
+        messages.info(request, "Vous êtes déjà connecté(e).")
+        return redirect("accueil")
+    return render(
+        request,
+        "403_csrf.html",
+        # Chemin local seulement (« //hote » serait une adresse externe).
+        {"page_precedente": "/" + request.path.lstrip("/")},
+        status=403,
+    )
