@@ -98,7 +98,7 @@ def test_the_convention_sent_prints_the_terms_it_was_sent_with(brouillon, alice_
     texte = _texte(_lire(convention.pdf_envoye))
     assert convention.termes == termes_en_vigueur()
     assert "conclue pour une durée de 3 ans" in texte
-    assert "reconduite tacitement par périodes d'un an" in texte
+    assert "reconduite tacitement par périodes d’un an" in texte  # ’ : typographie
     assert "préavis de 3 mois" in texte
     assert "à compléter" not in texte
     assert "exemplaire à signer" in texte
